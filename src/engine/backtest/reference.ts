@@ -1,0 +1,149 @@
+import type { CandleSeries } from '../candles.js';
+import { candlePath } from '../candles.js';
+import type { GridCommand } from '../grid/events.js';
+import type { GridParams } from '../grid/params.js';
+import { createGridState, type GridState } from '../grid/state.js';
+import { type StepOutput, step } from '../grid/step.js';
+import { matchSegment, type RestingOrder } from '../matching.js';
+import { Dec, decText, priceDec, priceText } from '../money.js';
+import { roundPct } from './fast.js';
+import type { BacktestResult } from './result.js';
+
+/**
+ * A backtest that drives the general engine step() event by event through the paper matching model, exactly as paper
+ * trading does. It is slow (every fill goes through decimal arithmetic and immutable state), so the backtester runs
+ * the specialised loop in fast.ts; this one exists to prove that loop right and to share its path with paper trading.
+ */
+export function runReferenceBacktest(
+  params: GridParams,
+  candles: CandleSeries,
+  gridId = 'bt',
+): BacktestResult {
+  const driver = new Driver(gridId, params);
+  const first = candles.open[0]!;
+  driver.handle(step(driver.state, { kind: 'start', price: first }), first);
+  const plan = driver.state.plan;
+  if (!plan) throw new Error(`grid rejected: ${JSON.stringify(driver.lastNotes)}`);
+  const investment = new Dec(plan.investment);
+  let peak = investment;
+  let maxDrawdown = new Dec(0);
+  let prev = first;
+  let stopIndex = -1;
+  for (let i = 0; i < candles.length; i++) {
+    const path = candlePath(candles.open[i]!, candles.high[i]!, candles.low[i]!, candles.close[i]!);
+    for (const point of path) {
+      if (driver.state.status === 'stopped') break;
+      driver.segment(prev, point);
+      prev = point;
+    }
+    if (driver.state.status === 'stopped' && stopIndex < 0) stopIndex = i;
+    const equity = driver.equityAt(candles.close[i]!);
+    if (equity.gt(peak)) peak = equity;
+    else {
+      const dd = peak.minus(equity).div(peak);
+      if (dd.gt(maxDrawdown)) maxDrawdown = dd;
+    }
+    if (stopIndex >= 0) break;
+  }
+  const s = driver.state;
+  const qty = new Dec(plan.qtyStep).times(plan.qtyLots);
+  const endPrice = candles.close[candles.length - 1]!;
+  const baseQty = new Dec(plan.qtyStep).times(s.ledger.baseLots);
+  return {
+    candles: candles.length,
+    buys: s.ledger.buys,
+    sells: s.ledger.sells,
+    qtyPerGrid: decText(qty),
+    startBuyQty: decText(qty.times(plan.grids - plan.gapLine)),
+    baseQty: decText(baseQty),
+    quoteBalance: decText(s.ledger.quote),
+    fees: s.ledger.fees,
+    gridProfit: s.ledger.gridProfit,
+    netProfit: decText(new Dec(s.ledger.gridProfit).minus(s.ledger.fees)),
+    equity: decText(new Dec(s.ledger.quote).plus(baseQty.times(priceDec(endPrice)))),
+    investment: plan.investment,
+    startPrice: priceText(plan.startPrice),
+    endPrice: priceText(endPrice),
+    maxDrawdownPct: roundPct(maxDrawdown.times(100).toNumber()),
+    levels: plan.lines.map(priceText),
+    gapLine: plan.gapLine,
+    stopped:
+      stopIndex >= 0 && (s.stopReason === 'stop-loss' || s.stopReason === 'take-profit')
+        ? {
+            reason: s.stopReason,
+            price: priceText(s.stopReason === 'stop-loss' ? plan.stopLoss! : plan.takeProfit!),
+            candleIndex: stopIndex,
+            openTimeMs: candles.openTimeMs[stopIndex]!,
+          }
+        : null,
+  };
+}
+
+/** A minimal paper exchange in memory: a book of resting limits, market orders filled at the current price. */
+class Driver {
+  state: GridState;
+  lastNotes: StepOutput['notes'] = [];
+  private readonly book = new Map<string, RestingOrder>();
+  private execSeq = 0;
+
+  constructor(gridId: string, params: GridParams) {
+    this.state = createGridState(gridId, params);
+  }
+
+  equityAt(price: number): Dec {
+    const plan = this.state.plan!;
+    const base = new Dec(plan.qtyStep).times(this.state.ledger.baseLots);
+    return new Dec(this.state.ledger.quote).plus(base.times(priceDec(price)));
+  }
+
+  /** Walks one monotone segment: fills from the book as it stood, then the stop-loss or take-profit if reached. */
+  segment(from: number, to: number): void {
+    const plan = this.state.plan!;
+    let end = to;
+    let trigger: number | null = null;
+    if (to < from && plan.stopLoss !== null && to <= plan.stopLoss) {
+      end = plan.stopLoss + 1; // the buys strictly above S fill first
+      trigger = plan.stopLoss;
+    } else if (to > from && plan.takeProfit !== null && to >= plan.takeProfit) {
+      end = plan.takeProfit - 1;
+      trigger = plan.takeProfit;
+    }
+    const fills = matchSegment([...this.book.values()], from, end);
+    for (const order of fills) {
+      this.book.delete(order.clientOrderId);
+      this.fill(order.clientOrderId, order.price, order.lots);
+    }
+    if (trigger !== null) this.handle(step(this.state, { kind: 'price', price: trigger }), trigger);
+  }
+
+  handle(out: StepOutput, currentPrice: number): void {
+    this.state = out.state;
+    this.lastNotes = out.notes;
+    for (const command of out.commands) this.execute(command, currentPrice);
+  }
+
+  private execute(command: GridCommand, currentPrice: number): void {
+    if (command.kind === 'cancel') {
+      this.book.delete(command.clientOrderId);
+      this.handle(
+        step(this.state, { kind: 'cancelled', clientOrderId: command.clientOrderId }),
+        currentPrice,
+      );
+    } else if (command.type === 'market') {
+      this.fill(command.clientOrderId, currentPrice, command.lots);
+    } else {
+      this.book.set(command.clientOrderId, {
+        clientOrderId: command.clientOrderId,
+        side: command.side,
+        price: command.price!,
+        lots: command.lots,
+      });
+    }
+  }
+
+  private fill(clientOrderId: string, price: number, lots: number): void {
+    this.execSeq += 1;
+    const event = { kind: 'fill', clientOrderId, execId: `x${this.execSeq}`, price, lots } as const;
+    this.handle(step(this.state, event), price);
+  }
+}

@@ -1,0 +1,43 @@
+/** What a backtest reports. Money as exact decimal strings; ratios as numbers. */
+export interface BacktestResult {
+  readonly candles: number;
+  /** Grid buy orders filled (the start buy is not counted). */
+  readonly buys: number;
+  /** Grid sell orders filled (a stop exit is not counted). */
+  readonly sells: number;
+  readonly qtyPerGrid: string;
+  /** Base bought at start at the start price: (N - k) x q. */
+  readonly startBuyQty: string;
+  /** Base held at the end. */
+  readonly baseQty: string;
+  readonly quoteBalance: string;
+  readonly fees: string;
+  /** Sum of realized profits of completed sells, a stop exit included. */
+  readonly gridProfit: string;
+  /** gridProfit minus every fee. */
+  readonly netProfit: string;
+  /** quote + base x last close. */
+  readonly equity: string;
+  readonly investment: string;
+  readonly startPrice: string;
+  readonly endPrice: string;
+  /** Largest fall of equity from its running peak at candle closes, in percent of that peak (peak starts at I). */
+  readonly maxDrawdownPct: number;
+  readonly levels: readonly string[];
+  readonly gapLine: number;
+  readonly stopped: StopOutcome | null;
+}
+
+export interface StopOutcome {
+  readonly reason: 'stop-loss' | 'take-profit';
+  readonly price: string;
+  readonly candleIndex: number;
+  readonly openTimeMs: number;
+}
+
+/** Equity and cumulative grid profit sampled along the run, for charts (double precision is fine for a picture). */
+export interface EquitySeries {
+  readonly openTimeMs: number[];
+  readonly equity: number[];
+  readonly gridProfit: number[];
+}

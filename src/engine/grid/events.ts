@@ -1,0 +1,51 @@
+import type { Side } from './state.js';
+
+/** What can happen to a grid. Prices are in price units, quantities in lots (see money.ts). */
+export type GridEvent =
+  | { readonly kind: 'start'; readonly price: number }
+  | { readonly kind: 'price'; readonly price: number }
+  | {
+      readonly kind: 'fill';
+      readonly clientOrderId: string;
+      /** The exchange's execution id: applying the same one twice changes nothing. */
+      readonly execId: string;
+      readonly price: number;
+      readonly lots: number;
+      /** Fee in quote as the exchange charged it; when absent the grid's fee rate is applied to the notional. */
+      readonly fee?: string;
+    }
+  | { readonly kind: 'cancelled'; readonly clientOrderId: string }
+  | { readonly kind: 'rejected'; readonly clientOrderId: string; readonly reason: string }
+  | { readonly kind: 'pause' }
+  | { readonly kind: 'resume' }
+  | { readonly kind: 'stop' };
+
+export type OrderPurpose = 'grid' | 'start' | 'exit';
+
+export type GridCommand =
+  | {
+      readonly kind: 'place';
+      readonly clientOrderId: string;
+      readonly side: Side;
+      readonly type: 'limit' | 'market';
+      /** Price units; null for a market order. */
+      readonly price: number | null;
+      readonly lots: number;
+      /** Exact decimal strings of the same, ready for an exchange. */
+      readonly priceText: string | null;
+      readonly qtyText: string;
+      readonly purpose: OrderPurpose;
+      readonly cell: number | null;
+    }
+  | { readonly kind: 'cancel'; readonly clientOrderId: string };
+
+export type GridNote =
+  | { readonly kind: 'started'; readonly gapLine: number; readonly qtyPerGrid: string }
+  | { readonly kind: 'invalid'; readonly message: string }
+  | { readonly kind: 'duplicate-fill'; readonly execId: string }
+  | { readonly kind: 'unknown-order'; readonly clientOrderId: string }
+  | { readonly kind: 'overfill'; readonly clientOrderId: string; readonly execId: string }
+  | { readonly kind: 'order-rejected'; readonly clientOrderId: string; readonly reason: string }
+  | { readonly kind: 'cycle-complete'; readonly cell: number; readonly profit: string }
+  | { readonly kind: 'stopped'; readonly reason: string }
+  | { readonly kind: 'ignored'; readonly event: GridEvent['kind']; readonly because: string };

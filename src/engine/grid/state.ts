@@ -1,0 +1,85 @@
+import type { GridParams } from './params.js';
+import type { GridPlan } from './plan.js';
+
+export type Side = 'buy' | 'sell';
+export type GridStatus = 'created' | 'running' | 'paused' | 'stopped';
+export type StopReason = 'stop-loss' | 'take-profit' | 'manual' | 'rejected-start';
+
+/** Base held by a cell, with the price it was bought at (a cell can hold several when a buy filled in parts). */
+export interface BaseLot {
+  readonly lots: number;
+  /** Entry price in price units. */
+  readonly entry: number;
+}
+
+export interface OpenOrder {
+  readonly clientOrderId: string;
+  readonly side: Side;
+  /** Limit price in price units; null for a market order. */
+  readonly price: number | null;
+  readonly lots: number;
+  readonly filledLots: number;
+  /** Executions applied to this order: the idempotency keys of its fills. */
+  readonly execIds: readonly string[];
+  /** A cancel was sent; fills may still arrive until the exchange confirms. */
+  readonly cancelling: boolean;
+}
+
+export interface Cell {
+  /** What the cell holds when its current cycle is complete; 'quote' means it is (re)buying at its line. */
+  readonly holds: 'quote' | 'base';
+  /** Lots of the current side already filled in this cycle (partial fills). */
+  readonly progressLots: number;
+  readonly base: readonly BaseLot[];
+  /** Orders placed for this cell so far: the cycle counter in its client order ids. */
+  readonly seq: number;
+  readonly order: OpenOrder | null;
+  /** Waiting for the start buy to deliver its base. */
+  readonly awaitingStart: boolean;
+  /** Why its last order was refused, until a resume re-places it. */
+  readonly rejected: string | null;
+}
+
+/** Exact running totals, as decimal strings. */
+export interface Ledger {
+  readonly quote: string;
+  readonly baseLots: number;
+  readonly fees: string;
+  readonly gridProfit: string;
+  readonly buys: number;
+  readonly sells: number;
+}
+
+export interface GridState {
+  readonly gridId: string;
+  readonly params: GridParams;
+  readonly status: GridStatus;
+  readonly stopReason: StopReason | null;
+  readonly plan: GridPlan | null;
+  readonly cells: readonly Cell[];
+  /** The market buy at start and the market sell of a stop exit, when one is out. */
+  readonly startOrder: OpenOrder | null;
+  readonly exitOrder: OpenOrder | null;
+  /** Market orders sent so far: their counters keep each client order id distinct and deterministic. */
+  readonly startAttempts: number;
+  readonly exitAttempts: number;
+  readonly ledger: Ledger;
+  readonly lastPrice: number | null;
+}
+
+export function createGridState(gridId: string, params: GridParams): GridState {
+  return {
+    gridId,
+    params,
+    status: 'created',
+    stopReason: null,
+    plan: null,
+    cells: [],
+    startOrder: null,
+    exitOrder: null,
+    startAttempts: 0,
+    exitAttempts: 0,
+    ledger: { quote: params.investment, baseLots: 0, fees: '0', gridProfit: '0', buys: 0, sells: 0 },
+    lastPrice: null,
+  };
+}
