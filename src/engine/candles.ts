@@ -23,13 +23,15 @@ export function allocateCandles(capacity: number): CandleSeries {
 }
 
 export function sliceCandles(c: CandleSeries, start: number, end: number): CandleSeries {
+  const from = Math.max(0, Math.min(start, c.length));
+  const to = Math.max(from, Math.min(end, c.length));
   return {
-    length: end - start,
-    openTimeMs: c.openTimeMs.subarray(start, end),
-    open: c.open.subarray(start, end),
-    high: c.high.subarray(start, end),
-    low: c.low.subarray(start, end),
-    close: c.close.subarray(start, end),
+    length: to - from,
+    openTimeMs: c.openTimeMs.subarray(from, to),
+    open: c.open.subarray(from, to),
+    high: c.high.subarray(from, to),
+    low: c.low.subarray(from, to),
+    close: c.close.subarray(from, to),
   };
 }
 

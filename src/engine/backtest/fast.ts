@@ -255,15 +255,10 @@ export function runFastBacktest(
       investment: plan.investment,
       startPrice: priceText(plan.startPrice),
       endPrice: decText(endPrice),
-      maxDrawdownPct: roundPct(maxDrawdown * 100),
+      maxDrawdownPct: maxDrawdown * 100,
       levels: lines.map(priceText),
       gapLine: plan.gapLine,
       stopped,
     },
   };
-}
-
-/** Six decimals of a percent: far below any figure a user acts on, and stable across platforms. */
-export function roundPct(pct: number): number {
-  return Math.round(pct * 1e6) / 1e6;
 }

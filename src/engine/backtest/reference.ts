@@ -6,7 +6,6 @@ import { createGridState, type GridState } from '../grid/state.js';
 import { type StepOutput, step } from '../grid/step.js';
 import { matchSegment, type RestingOrder } from '../matching.js';
 import { Dec, decText, priceDec, priceText } from '../money.js';
-import { roundPct } from './fast.js';
 import type { BacktestResult } from './result.js';
 
 /**
@@ -64,7 +63,7 @@ export function runReferenceBacktest(
     investment: plan.investment,
     startPrice: priceText(plan.startPrice),
     endPrice: priceText(endPrice),
-    maxDrawdownPct: roundPct(maxDrawdown.times(100).toNumber()),
+    maxDrawdownPct: maxDrawdown.times(100).toNumber(),
     levels: plan.lines.map(priceText),
     gapLine: plan.gapLine,
     stopped:

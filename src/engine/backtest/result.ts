@@ -21,7 +21,10 @@ export interface BacktestResult {
   readonly investment: string;
   readonly startPrice: string;
   readonly endPrice: string;
-  /** Largest fall of equity from its running peak at candle closes, in percent of that peak (peak starts at I). */
+  /**
+   * Largest fall of equity from its running peak at candle closes, in percent of that peak (peak starts at I).
+   * A ratio, not money: computed in double precision (relative error far below 1e-8), not rounded.
+   */
   readonly maxDrawdownPct: number;
   readonly levels: readonly string[];
   readonly gapLine: number;
