@@ -1,0 +1,175 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SHARED_DATA } from '../support/candles.js';
+import { inspectPng } from '../support/png.js';
+
+const run = promisify(execFile);
+const CLI = 'dist/src/cli/backtest.js';
+const BTC_JUNE = `${SHARED_DATA}BTCUSDT-1m-2025-06.csv.gz`;
+const GRID = ['--lower', '100000', '--upper', '112000', '--grids', '50', '--investment', '10000'];
+const dir = mkdtempSync(join(tmpdir(), 'gridops-backtest-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function backtest(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const failed = e as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('backtest CLI', () => {
+  it('prints exactly one JSON object with every figure, money as decimal strings', async () => {
+    const { code, stdout, stderr } = await backtest(['--data', BTC_JUNE, ...GRID, '--json']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    const r = JSON.parse(stdout);
+    for (const key of [
+      'qtyPerGrid',
+      'baseQty',
+      'quoteBalance',
+      'fees',
+      'gridProfit',
+      'netProfit',
+      'equity',
+    ]) {
+      expect(r[key], key).toMatch(/^-?\d+(\.\d+)?$/);
+    }
+    expect(r).toMatchObject({
+      candles: 43200,
+      startPrice: '104591.88',
+      endPrice: '107146.5',
+      qtyPerGrid: '0.001912',
+    });
+    expect(r.levels).toHaveLength(51);
+    expect(r.buys).toBeGreaterThan(500);
+    expect(r.sells).toBeGreaterThan(500);
+    expect(typeof r.maxDrawdownPct).toBe('number');
+  });
+
+  it('runs through the documented npm script and prints a readable summary', async () => {
+    const { stdout } = await run('npm', ['run', '--silent', 'backtest', '--', '--data', BTC_JUNE, ...GRID]);
+    expect(stdout).toMatch(/Grid backtest: 50 arithmetic grids from 100000 to 112000/);
+    expect(stdout).toMatch(/grid profit\s+\d+\.\d+/);
+    expect(stdout).toMatch(/max drawdown\s+\d+\.\d\d%/);
+  });
+
+  it('reads a plain CSV as well as a gzipped one, with stop-loss and take-profit', async () => {
+    const file = join(dir, 'plain.csv');
+    writeFileSync(
+      file,
+      'open_time_ms,open,high,low,close,volume\n0,160,165,105,108,1\n60000,108,300,100,200,1\n',
+    );
+    const { code, stdout } = await backtest([
+      '--data',
+      file,
+      '--lower',
+      '100',
+      '--upper',
+      '200',
+      '--grids',
+      '4',
+      '--investment',
+      '1000',
+      '--tick',
+      '1',
+      '--qty-step',
+      '0.01',
+      '--min-qty',
+      '0.01',
+      '--stop-loss',
+      '110',
+      '--take-profit',
+      '250',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    // The hand-worked stop-loss case of test/unit/engine/backtest-hand-worked.test.ts.
+    expect(JSON.parse(stdout)).toMatchObject({ gridProfit: '-179.4', fees: '1.209', equity: '819.391' });
+  });
+
+  it('draws equity and grid profit as a PNG chart', async () => {
+    const out = join(dir, 'chart.png');
+    const { code } = await backtest(['--data', BTC_JUNE, ...GRID, '--chart', out]);
+    expect(code).toBe(0);
+    const png = await inspectPng(readFileSync(out));
+    expect(png).toMatchObject({ width: 1000, height: 560 });
+    expect(png.colours).toBeGreaterThan(50);
+  });
+
+  const malformed = join(dir, 'bad.csv');
+  writeFileSync(malformed, 'open_time_ms,open,high,low,close,volume\n0,1,2,0.5,1,1\n60000,1,2,oops,1,1\n');
+  const bad: [string, string[], RegExp][] = [
+    [
+      'a missing file',
+      ['--data', join(dir, 'nope.csv.gz'), ...GRID],
+      /cannot read .*nope\.csv\.gz: no such file/,
+    ],
+    [
+      'a malformed row',
+      ['--data', malformed, ...GRID],
+      /bad\.csv line 3: field 4 is not a plain non-negative number/,
+    ],
+    [
+      'lower above upper',
+      [
+        '--data',
+        BTC_JUNE,
+        '--lower',
+        '112000',
+        '--upper',
+        '100000',
+        '--grids',
+        '50',
+        '--investment',
+        '10000',
+      ],
+      /lower 112000 must be below upper 100000/,
+    ],
+    [
+      'too many grids',
+      [
+        '--data',
+        BTC_JUNE,
+        '--lower',
+        '100000',
+        '--upper',
+        '112000',
+        '--grids',
+        '501',
+        '--investment',
+        '10000',
+      ],
+      /--grids must be from 2 to 500/,
+    ],
+    [
+      'a quantity below the minimum',
+      ['--data', BTC_JUNE, '--lower', '100000', '--upper', '112000', '--grids', '50', '--investment', '100'],
+      /quantity per grid 0\.000019 .* is below the minimum quantity 0\.000048/,
+    ],
+    ['a missing argument', ['--data', BTC_JUNE, '--lower', '1'], /--upper is required/],
+    [
+      'a number that is not one',
+      ['--data', BTC_JUNE, ...GRID, '--fee', '1e-3'],
+      /--fee must be a plain non-negative decimal/,
+    ],
+    ['an unknown flag', ['--data', BTC_JUNE, ...GRID, '--leverage', '10'], /Unknown option '--leverage'/],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`ends with exit code 2 and one line naming ${what}`, async () => {
+      const { code, stdout, stderr } = await backtest(args);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(message);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+});
