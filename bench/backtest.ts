@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { gzipSync, gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseCandlesCsv } from '../src/data/candles-csv.js';
 import { runFastBacktest } from '../src/engine/backtest/fast.js';
 import type { CandleSeries } from '../src/engine/candles.js';
@@ -35,7 +35,9 @@ export function writeSeededYear(path: string): void {
       high = Math.max(high, price);
       low = Math.min(low, price);
     }
-    rows.push(`${t0 + i * 60_000},${cents(open)},${cents(high)},${cents(low)},${cents(price)},${(rnd() * 5).toFixed(5)}`);
+    rows.push(
+      `${t0 + i * 60_000},${cents(open)},${cents(high)},${cents(low)},${cents(price)},${(rnd() * 5).toFixed(5)}`,
+    );
     price = Number(cents(price));
   }
   writeFileSync(path, gzipSync(`${rows.join('\n')}\n`));
@@ -74,7 +76,9 @@ export function benchBacktest(): void {
   if (!existsSync(file)) writeSeededYear(file);
   const candles = parseCandlesCsv(gunzipSync(readFileSync(file)), file);
 
-  console.log('\n# Backtester: 100-line arithmetic grid, 80,000-120,000, one year of 1-minute candles (seeded walk)');
+  console.log(
+    '\n# Backtester: 100-line arithmetic grid, 80,000-120,000, one year of 1-minute candles (seeded walk)',
+  );
   const engine = engineThroughput(candles, GRID);
   report(
     'engine only, candles in memory',
@@ -115,10 +119,18 @@ export function benchBacktest(): void {
   const endToEnd = timeCommand(process.execPath, cli);
   const gzip = timeCommand('sh', ['-c', `gzip -dc '${file}' > /dev/null`]);
   const nodeStart = timeCommand(process.execPath, ['-e', '0']);
-  report('CLI end to end (node dist/src/cli/backtest.js, .gz)', `${endToEnd.toFixed(0)} ms`, '(target ≤ 1000 ms)');
+  report(
+    'CLI end to end (node dist/src/cli/backtest.js, .gz)',
+    `${endToEnd.toFixed(0)} ms`,
+    '(target ≤ 1000 ms)',
+  );
   report('gzip -dc of the same file', `${gzip.toFixed(0)} ms`);
   report('ratio CLI / gzip -dc', `${(endToEnd / gzip).toFixed(2)}`);
   report('node process start alone (node -e 0)', `${nodeStart.toFixed(0)} ms`);
   const viaNpm = timeCommand('npm', ['run', '--silent', 'backtest', '--', ...cli.slice(1)], 3);
-  report('the same through npm run --silent backtest', `${viaNpm.toFixed(0)} ms`, '(npm adds its own start-up)');
+  report(
+    'the same through npm run --silent backtest',
+    `${viaNpm.toFixed(0)} ms`,
+    '(npm adds its own start-up)',
+  );
 }
