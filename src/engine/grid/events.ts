@@ -12,7 +12,9 @@ export type GridEvent =
       readonly price: number;
       readonly lots: number;
       /** Fee in quote as the exchange charged it; when absent the grid's fee rate is applied to the notional. */
-      readonly fee?: string;
+      readonly fee?: string | undefined;
+      /** When the exchange executed it: carried for the record, never read by the engine. */
+      readonly executedAtMs?: number | undefined;
     }
   | { readonly kind: 'cancelled'; readonly clientOrderId: string }
   | { readonly kind: 'rejected'; readonly clientOrderId: string; readonly reason: string }

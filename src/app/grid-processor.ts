@@ -1,0 +1,302 @@
+import type { DataSource } from 'typeorm';
+import {
+  hasTrade,
+  insertTrade,
+  lockGrid,
+  markOrderFilled,
+  recordCommands,
+  refreshPosition,
+  saveGridState,
+} from '../db/grid-repository.js';
+import { withTransaction } from '../db/transactions.js';
+import type { GridCommand, GridEvent, GridNote } from '../engine/grid/events.js';
+import type { GridState, OpenOrder } from '../engine/grid/state.js';
+import { step } from '../engine/grid/step.js';
+import { Dec, decText, priceText } from '../engine/money.js';
+import type { Exchange } from '../exchange/exchange.js';
+import type { Logger } from '../log/logger.js';
+import type { GridEventBus, Notification, NotificationSink } from './ports.js';
+
+interface OrderRow {
+  client_order_id: string;
+  grid_id: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'limit' | 'market';
+  price: string | null;
+  quantity: string;
+  status: 'intent' | 'placing' | 'placed' | 'filled' | 'cancelled' | 'rejected';
+  cancel_requested: boolean;
+}
+
+export interface ProcessorDeps {
+  readonly ds: DataSource;
+  readonly exchange: Exchange;
+  readonly bus: GridEventBus;
+  readonly notifier: NotificationSink;
+  readonly log: Logger;
+}
+
+export interface AppliedEvent {
+  readonly applied: boolean;
+  readonly commands: readonly GridCommand[];
+  readonly notes: readonly GridNote[];
+  readonly state: GridState | null;
+}
+
+/**
+ * Applies grid events and carries out their commands. An event is applied in one Postgres transaction: lock the grid
+ * row, run the engine step, save the state, record the fill (unique per execution id) and the order intents. Only
+ * after the commit do orders reach the exchange, each claimed first (intent → placing) so that two workers, or a
+ * worker and the reconciler, never send the same order, and each keyed by its client order id so that a retry after a
+ * crash is recognised by the exchange. Outcomes (rejected, cancelled) come back as events through the bus.
+ */
+export class GridProcessor {
+  constructor(private readonly deps: ProcessorDeps) {}
+
+  async apply(gridId: string, event: GridEvent): Promise<AppliedEvent> {
+    const { ds } = this.deps;
+    const result = await withTransaction(ds, async (m) => {
+      const grid = await lockGrid(m, gridId);
+      const none = {
+        applied: false,
+        commands: [],
+        notes: [],
+        state: grid?.state ?? null,
+        symbol: '',
+        side: null,
+      };
+      if (!grid) return none;
+      if (event.kind === 'fill' && (await hasTrade(m, event.execId))) return none;
+      const out = step(grid.state, event);
+      const skipped = out.notes.some((n) => ['duplicate-fill', 'unknown-order', 'overfill'].includes(n.kind));
+      if (out.state === grid.state || (skipped && out.commands.length === 0 && event.kind === 'fill')) {
+        return { ...none, notes: out.notes };
+      }
+      await saveGridState(m, grid, out.state);
+      let side: 'buy' | 'sell' | null = null;
+      if (event.kind === 'fill') {
+        const order = findOrder(grid.state, event.clientOrderId)!;
+        side = order.side;
+        const before = grid.state.ledger;
+        const after = out.state.ledger;
+        await insertTrade(m, {
+          execId: event.execId,
+          gridId,
+          clientOrderId: event.clientOrderId,
+          symbol: grid.symbol,
+          side: order.side,
+          purpose: purposeOf(event.clientOrderId),
+          price: priceText(event.price),
+          quantity: decText(new Dec(grid.state.plan!.qtyStep).times(event.lots)),
+          fee: decText(new Dec(after.fees).minus(before.fees)),
+          feeCurrency: 'quote',
+          realizedPnl: decText(new Dec(after.gridProfit).minus(before.gridProfit)),
+          executedAt: new Date(event.executedAtMs ?? Date.now()),
+        });
+        if (!findOrder(out.state, event.clientOrderId)) await markOrderFilled(m, event.clientOrderId);
+        await refreshPosition(m, grid.symbol, priceText(event.price));
+      }
+      await recordCommands(m, gridId, grid.symbol, out.commands);
+      return {
+        applied: true,
+        commands: out.commands,
+        notes: out.notes,
+        state: out.state,
+        symbol: grid.symbol,
+        side,
+      };
+    });
+    if (result.applied) {
+      await this.execute(result.commands);
+      await this.announce(gridId, result.symbol, event, result, result.side);
+    }
+    return result;
+  }
+
+  /** Sends commands to the exchange; placements in parallel (bounded), since a start places dozens at once. */
+  async execute(commands: readonly GridCommand[]): Promise<void> {
+    const queue = [...commands];
+    const worker = async () => {
+      for (let c = queue.shift(); c; c = queue.shift()) {
+        if (c.kind === 'place') await this.placeIntent(c.clientOrderId);
+        else await this.requestCancel(c.clientOrderId);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+  }
+
+  /** Claims an intent and places it. Returns without effect if another worker claimed it or it was cancelled. */
+  async placeIntent(clientOrderId: string): Promise<void> {
+    const { ds } = this.deps;
+    const [claimed] = (await ds.query(
+      `UPDATE grid_order SET status = 'placing', updated_at = now()
+        WHERE client_order_id = $1 AND status = 'intent' AND NOT cancel_requested RETURNING *`,
+      [clientOrderId],
+    )) as [OrderRow[], number];
+    const order = claimed[0];
+    if (order) await this.sendPlacement(order);
+  }
+
+  /** Sends a claimed order ('placing') to the exchange and records what the exchange said. */
+  async sendPlacement(order: OrderRow): Promise<void> {
+    const { ds, exchange, bus, log } = this.deps;
+    const outcome = await exchange.placeOrder({
+      symbol: order.symbol,
+      clientOrderId: order.client_order_id,
+      side: order.side,
+      type: order.type,
+      price: order.price === null ? null : decText(order.price),
+      qty: decText(order.quantity),
+    });
+    if (outcome.kind === 'rejected') {
+      await ds.query(
+        `UPDATE grid_order SET status = 'rejected', reason = $2, updated_at = now() WHERE client_order_id = $1`,
+        [order.client_order_id, `${outcome.reason}: ${outcome.message}`],
+      );
+      log.warn(
+        { clientOrderId: order.client_order_id, reason: outcome.reason },
+        `order refused: ${outcome.message}`,
+      );
+      await bus.publish(order.grid_id, {
+        kind: 'rejected',
+        clientOrderId: order.client_order_id,
+        reason: outcome.reason,
+      });
+      return;
+    }
+    if (
+      outcome.kind === 'already-placed' &&
+      (outcome.status === 'cancelled' || outcome.status === 'rejected')
+    ) {
+      await ds.query(`UPDATE grid_order SET status = $2, updated_at = now() WHERE client_order_id = $1`, [
+        order.client_order_id,
+        outcome.status,
+      ]);
+      await bus.publish(order.grid_id, { kind: 'cancelled', clientOrderId: order.client_order_id });
+      return;
+    }
+    const [placed] = (await ds.query(
+      `UPDATE grid_order SET status = CASE WHEN status = 'placing' THEN 'placed' ELSE status END,
+              exchange_order_id = $2, updated_at = now()
+        WHERE client_order_id = $1 RETURNING cancel_requested, status`,
+      [order.client_order_id, outcome.exchangeOrderId],
+    )) as [{ cancel_requested: boolean; status: string }[], number];
+    if (placed[0]?.cancel_requested && placed[0].status === 'placed')
+      await this.requestCancel(order.client_order_id);
+  }
+
+  /**
+   * Cancels an order. One never sent is cancelled on the spot (and can no longer be claimed); one being placed is left
+   * to its placer, which sees the request when the exchange answers; one on the exchange is cancelled there. The
+   * engine hears 'cancelled' only once the order can no longer fill.
+   */
+  async requestCancel(clientOrderId: string): Promise<void> {
+    const { ds, exchange, bus } = this.deps;
+    const [rows] = (await ds.query(
+      `UPDATE grid_order SET cancel_requested = true,
+              status = CASE WHEN status = 'intent' THEN 'cancelled' ELSE status END, updated_at = now()
+        WHERE client_order_id = $1
+        RETURNING grid_id, symbol, status`,
+      [clientOrderId],
+    )) as [{ grid_id: string; symbol: string; status: string }[], number];
+    const row = rows[0];
+    if (!row) return;
+    if (row.status === 'cancelled') {
+      await bus.publish(row.grid_id, { kind: 'cancelled', clientOrderId });
+      return;
+    }
+    if (row.status !== 'placed') return;
+    const outcome = await exchange.cancelOrder(row.symbol, clientOrderId);
+    if (
+      outcome.kind === 'cancelled' ||
+      outcome.kind === 'unknown' ||
+      (outcome.kind === 'not-open' && outcome.status !== 'filled')
+    ) {
+      await ds.query(
+        `UPDATE grid_order SET status = 'cancelled', updated_at = now() WHERE client_order_id = $1`,
+        [clientOrderId],
+      );
+      await bus.publish(row.grid_id, { kind: 'cancelled', clientOrderId });
+    }
+    // Filled before the cancel arrived: the execution reaches the engine as a fill.
+  }
+
+  private async announce(
+    gridId: string,
+    symbol: string,
+    event: GridEvent,
+    result: AppliedEvent,
+    side: 'buy' | 'sell' | null,
+  ): Promise<void> {
+    const notifications: Notification[] = [];
+    const state = result.state!;
+    if (event.kind === 'fill') {
+      const cycle = result.notes.find((n) => n.kind === 'cycle-complete');
+      const purpose = purposeOf(event.clientOrderId);
+      const qty = decText(new Dec(state.plan!.qtyStep).times(event.lots));
+      notifications.push({
+        category: 'fills',
+        severity: 'info',
+        key: `fill-${event.execId}`,
+        gridId,
+        title: `${symbol} ${side} ${qty} @ ${priceText(event.price)}${purpose === 'grid' ? '' : ` (${purpose})`}`,
+        lines: cycle && cycle.kind === 'cycle-complete' ? [`cycle profit ${cycle.profit}`] : [],
+      });
+    }
+    for (const note of result.notes) {
+      if (note.kind === 'started') {
+        notifications.push({
+          category: 'lifecycle',
+          severity: 'success',
+          key: `started-${gridId}`,
+          gridId,
+          title: `${symbol} grid ${gridId} started`,
+          lines: [`quantity per grid ${note.qtyPerGrid}, gap line ${note.gapLine}`],
+        });
+      } else if (note.kind === 'stopped') {
+        notifications.push({
+          category: 'lifecycle',
+          severity: note.reason === 'manual' ? 'info' : 'warning',
+          key: `stopped-${gridId}`,
+          gridId,
+          title: `${symbol} grid ${gridId} stopped (${note.reason})`,
+          lines: [`realized ${state.ledger.gridProfit}, fees ${state.ledger.fees}`],
+        });
+      } else if (note.kind === 'invalid' || note.kind === 'order-rejected') {
+        notifications.push({
+          category: 'error',
+          severity: 'warning',
+          key: `${note.kind}-${gridId}-${'clientOrderId' in note ? note.clientOrderId : 'start'}`,
+          gridId,
+          title: `${symbol} grid ${gridId}: ${note.kind === 'invalid' ? note.message : `order ${note.clientOrderId} refused (${note.reason})`}`,
+          lines: [],
+        });
+      }
+    }
+    if (event.kind === 'pause' || event.kind === 'resume') {
+      notifications.push({
+        category: 'lifecycle',
+        severity: 'info',
+        key: `${event.kind}-${gridId}-${Date.now()}`,
+        gridId,
+        title: `${symbol} grid ${gridId} ${event.kind === 'pause' ? 'paused' : 'resumed'}`,
+        lines: [],
+      });
+    }
+    for (const n of notifications) await this.deps.notifier.notify(n);
+  }
+}
+
+function findOrder(state: GridState, clientOrderId: string): OpenOrder | null {
+  if (state.startOrder?.clientOrderId === clientOrderId) return state.startOrder;
+  if (state.exitOrder?.clientOrderId === clientOrderId) return state.exitOrder;
+  for (const cell of state.cells) if (cell.order?.clientOrderId === clientOrderId) return cell.order;
+  return null;
+}
+
+export function purposeOf(clientOrderId: string): 'grid' | 'start' | 'exit' {
+  if (/^g\d+-s\d+$/.test(clientOrderId)) return 'start';
+  if (/^g\d+-x\d+$/.test(clientOrderId)) return 'exit';
+  return 'grid';
+}

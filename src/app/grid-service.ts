@@ -1,0 +1,388 @@
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import type { GridEvent } from '../engine/grid/events.js';
+import { DEFAULT_FEE, type GridParams, MAX_GRIDS, MIN_GRIDS } from '../engine/grid/params.js';
+import { planGrid, planLines } from '../engine/grid/plan.js';
+import { createGridState } from '../engine/grid/state.js';
+import { Dec, decText, toPriceUnits } from '../engine/money.js';
+import { err, ok, type Result } from '../engine/result.js';
+import type { MarketInstrument } from '../exchange/exchange.js';
+import type { Logger } from '../log/logger.js';
+import type { PriceCache } from '../market/price-cache.js';
+import type { Actor, ServiceError } from './actor.js';
+import type { GridProcessor } from './grid-processor.js';
+
+const decimal = (what: string) =>
+  z
+    .union([z.string(), z.number()])
+    .transform((v) => String(v))
+    .pipe(
+      z.string().regex(/^(?:0|[1-9]\d*)(?:\.\d+)?$/, { error: `${what} must be a plain positive decimal` }),
+    );
+
+export const CreateGridInput = z.object({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'name may use letters, digits, _ . - (at most 64)' })
+    .optional(),
+  symbol: z
+    .string()
+    .transform((s) => s.toUpperCase())
+    .pipe(z.string().regex(/^[A-Z0-9]{2,20}$/, { error: 'symbol must look like BTCUSDT' })),
+  lower: decimal('lower'),
+  upper: decimal('upper'),
+  grids: z.coerce
+    .number({ error: 'grids must be a whole number' })
+    .int({ error: 'grids must be a whole number' })
+    .min(MIN_GRIDS, { error: `grids must be from ${MIN_GRIDS} to ${MAX_GRIDS}` })
+    .max(MAX_GRIDS, { error: `grids must be from ${MIN_GRIDS} to ${MAX_GRIDS}` }),
+  mode: z
+    .enum(['arithmetic', 'geometric'], { error: 'mode must be arithmetic or geometric' })
+    .default('arithmetic'),
+  investment: decimal('investment'),
+  stopLoss: decimal('stopLoss').optional(),
+  takeProfit: decimal('takeProfit').optional(),
+  start: z.boolean().default(true),
+});
+export type CreateGridInput = z.input<typeof CreateGridInput>;
+
+export interface GridSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly symbol: string;
+  readonly status: 'created' | 'running' | 'paused' | 'stopped';
+  readonly stopReason: string | null;
+  readonly mode: 'arithmetic' | 'geometric';
+  readonly lower: string;
+  readonly upper: string;
+  readonly grids: number;
+  readonly investment: string;
+  readonly stopLoss: string | null;
+  readonly takeProfit: string | null;
+  readonly demo: boolean;
+  readonly openOrders: number;
+  readonly baseQty: string;
+  readonly quoteBalance: string;
+  readonly realizedPnl: string;
+  readonly fees: string;
+  readonly unrealizedPnl: string | null;
+  readonly lastPrice: string | null;
+  readonly createdAt: string;
+}
+
+interface GridRow {
+  id: string;
+  name: string;
+  symbol: string;
+  status: GridSummary['status'];
+  stop_reason: string | null;
+  mode: GridSummary['mode'];
+  lower: string;
+  upper: string;
+  grid_count: number;
+  investment: string;
+  stop_loss: string | null;
+  take_profit: string | null;
+  demo: boolean;
+  base_qty: string;
+  base_cost: string;
+  quote_balance: string;
+  realized_pnl: string;
+  fees: string;
+  open_orders: string;
+  created_at: Date;
+}
+
+export interface GridServiceDeps {
+  readonly ds: DataSource;
+  readonly processor: GridProcessor;
+  readonly prices: PriceCache;
+  readonly instrument: (symbol: string) => MarketInstrument | undefined;
+  readonly fees: { readonly maker: string; readonly taker: string };
+  readonly log: Logger;
+}
+
+type Lifecycle = 'pause' | 'resume' | 'stop';
+
+/**
+ * The grid operations every control surface calls (CLI, REST, chat, webhooks): one place for the rules, the
+ * authorization and the audit trail. Returns typed results, never text.
+ */
+export class GridService {
+  constructor(private readonly deps: GridServiceDeps) {}
+
+  async list(actor: Actor): Promise<Result<GridSummary[], ServiceError>> {
+    void actor; // reading needs no operator role
+    const rows = (await this.deps.ds.query(`${SELECT_GRIDS} ORDER BY g.created_at, g.id`)) as GridRow[];
+    return ok(await this.summaries(rows));
+  }
+
+  async get(actor: Actor, ref: string): Promise<Result<GridSummary, ServiceError>> {
+    void actor;
+    const row = await this.resolve(ref);
+    if (!row.ok) return row;
+    return ok((await this.summaries([row.value]))[0]!);
+  }
+
+  async create(
+    actor: Actor,
+    input: unknown,
+    source: string = actor.via,
+    demo = false,
+  ): Promise<Result<GridSummary, ServiceError>> {
+    const denied = await this.requireOperator(actor, 'create', null);
+    if (denied) return denied;
+    const parsed = CreateGridInput.safeParse(input);
+    if (!parsed.success) {
+      const message = parsed.error.issues
+        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+        .join('; ');
+      return this.refuse(actor, 'create', null, { kind: 'invalid', message });
+    }
+    const g = parsed.data;
+    const instrument = this.deps.instrument(g.symbol);
+    if (!instrument)
+      return this.refuse(actor, 'create', g.symbol, {
+        kind: 'invalid',
+        message: `unknown symbol ${g.symbol}`,
+      });
+    const params: GridParams = {
+      lower: g.lower,
+      upper: g.upper,
+      grids: g.grids,
+      mode: g.mode,
+      investment: g.investment,
+      makerFee: this.deps.fees.maker,
+      takerFee: this.deps.fees.taker,
+      instrument,
+      stopLoss: g.stopLoss,
+      takeProfit: g.takeProfit,
+    };
+    const lines = planLines(params);
+    if (!lines.ok)
+      return this.refuse(actor, 'create', g.symbol, { kind: 'invalid', message: lines.error.message });
+    const latest = await this.deps.prices.get(g.symbol);
+    if (latest) {
+      const plan = planGrid(params, toPriceUnits(latest.price));
+      if (!plan.ok)
+        return this.refuse(actor, 'create', g.symbol, { kind: 'invalid', message: plan.error.message });
+    }
+    const [{ id }] = (await this.deps.ds.query(`SELECT 'g' || nextval('grid_number_seq') AS id`)) as [
+      { id: string },
+    ];
+    const name = g.name ?? `${g.symbol}-${id}`;
+    try {
+      await this.deps.ds.query(
+        `INSERT INTO grid (id, name, symbol, lower, upper, grid_count, mode, investment, stop_loss, take_profit,
+           maker_fee, taker_fee, status, demo, source, state, quote_balance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $14, $15, $8)`,
+        [
+          id,
+          name,
+          g.symbol,
+          g.lower,
+          g.upper,
+          g.grids,
+          g.mode,
+          g.investment,
+          g.stopLoss ?? null,
+          g.takeProfit ?? null,
+          params.makerFee,
+          params.takerFee,
+          demo,
+          source,
+          JSON.stringify(createGridState(id, params)),
+        ],
+      );
+    } catch (e) {
+      if ((e as { driverError?: { code?: string } }).driverError?.code === '23505') {
+        return this.refuse(actor, 'create', name, {
+          kind: 'conflict',
+          message: `a grid named ${name} exists already`,
+        });
+      }
+      throw e;
+    }
+    await this.audit(actor, 'create', id, 'ok', {
+      name,
+      symbol: g.symbol,
+      lower: g.lower,
+      upper: g.upper,
+      grids: g.grids,
+    });
+    if (g.start) {
+      const started = await this.start(actor, id);
+      if (!started.ok) return started;
+    }
+    return this.get(actor, id);
+  }
+
+  async start(actor: Actor, ref: string): Promise<Result<GridSummary, ServiceError>> {
+    const denied = await this.requireOperator(actor, 'start', ref);
+    if (denied) return denied;
+    const row = await this.resolve(ref);
+    if (!row.ok) return this.refuse(actor, 'start', ref, row.error);
+    if (row.value.status !== 'created') {
+      return this.refuse(actor, 'start', row.value.id, {
+        kind: 'conflict',
+        message: `grid ${row.value.id} is ${row.value.status}; only a new grid starts (resume a paused one)`,
+      });
+    }
+    const latest = await this.deps.prices.get(row.value.symbol);
+    if (!latest) {
+      return this.refuse(actor, 'start', row.value.id, {
+        kind: 'unavailable',
+        message: `no price for ${row.value.symbol} yet; try again in a few seconds`,
+      });
+    }
+    const applied = await this.deps.processor.apply(row.value.id, {
+      kind: 'start',
+      price: toPriceUnits(latest.price),
+    });
+    const invalid = applied.notes.find((n) => n.kind === 'invalid');
+    if (invalid && invalid.kind === 'invalid') {
+      return this.refuse(actor, 'start', row.value.id, { kind: 'invalid', message: invalid.message });
+    }
+    await this.audit(actor, 'start', row.value.id, 'ok', { price: latest.price });
+    return this.get(actor, row.value.id);
+  }
+
+  pause(actor: Actor, ref: string): Promise<Result<GridSummary, ServiceError>> {
+    return this.lifecycle(actor, ref, 'pause');
+  }
+
+  resume(actor: Actor, ref: string): Promise<Result<GridSummary, ServiceError>> {
+    return this.lifecycle(actor, ref, 'resume');
+  }
+
+  stop(actor: Actor, ref: string): Promise<Result<GridSummary, ServiceError>> {
+    return this.lifecycle(actor, ref, 'stop');
+  }
+
+  private async lifecycle(
+    actor: Actor,
+    ref: string,
+    action: Lifecycle,
+  ): Promise<Result<GridSummary, ServiceError>> {
+    const denied = await this.requireOperator(actor, action, ref);
+    if (denied) return denied;
+    const row = await this.resolve(ref);
+    if (!row.ok) return this.refuse(actor, action, ref, row.error);
+    const allowed: Record<Lifecycle, GridSummary['status'][]> = {
+      pause: ['running'],
+      resume: ['paused'],
+      stop: ['running', 'paused', 'created'],
+    };
+    if (!allowed[action].includes(row.value.status)) {
+      return this.refuse(actor, action, row.value.id, {
+        kind: 'conflict',
+        message: `grid ${row.value.id} is ${row.value.status}; cannot ${action} it`,
+      });
+    }
+    // Lifecycle commands are applied here, in the caller's order (a pause then a resume must not swap); the
+    // commands they produce go to the exchange right after the commit, and the reconciler retries any that fail.
+    const event: GridEvent = { kind: action };
+    await this.deps.processor.apply(row.value.id, event);
+    await this.audit(actor, action, row.value.id, 'ok', null);
+    return this.get(actor, row.value.id);
+  }
+
+  /** A grid by id (g12), by name, or by symbol when exactly one grid on it is not stopped. */
+  private async resolve(ref: string): Promise<Result<GridRow, ServiceError>> {
+    const rows = (await this.deps.ds.query(
+      `${SELECT_GRIDS} WHERE g.id = $1 OR g.name = $1 OR (g.symbol = upper($1) AND g.status <> 'stopped')
+       ORDER BY (g.id = $1) DESC, (g.name = $1) DESC`,
+      [ref],
+    )) as GridRow[];
+    const exact = rows.find((r) => r.id === ref || r.name === ref);
+    if (exact) return ok(exact);
+    if (rows.length === 1) return ok(rows[0]!);
+    if (rows.length > 1) {
+      return err({
+        kind: 'conflict',
+        message: `${ref} has ${rows.length} active grids (${rows.map((r) => r.id).join(', ')}); name one by its id`,
+      });
+    }
+    return err({ kind: 'not-found', message: `no grid ${ref}` });
+  }
+
+  private async summaries(rows: readonly GridRow[]): Promise<GridSummary[]> {
+    const prices = new Map((await this.deps.prices.all()).map((p) => [p.symbol, p.price]));
+    return rows.map((r) => {
+      const last = prices.get(r.symbol) ?? null;
+      return {
+        id: r.id,
+        name: r.name,
+        symbol: r.symbol,
+        status: r.status,
+        stopReason: r.stop_reason,
+        mode: r.mode,
+        lower: decText(r.lower),
+        upper: decText(r.upper),
+        grids: r.grid_count,
+        investment: decText(r.investment),
+        stopLoss: r.stop_loss === null ? null : decText(r.stop_loss),
+        takeProfit: r.take_profit === null ? null : decText(r.take_profit),
+        demo: r.demo,
+        openOrders: Number(r.open_orders),
+        baseQty: decText(r.base_qty),
+        quoteBalance: decText(r.quote_balance),
+        realizedPnl: decText(r.realized_pnl),
+        fees: decText(r.fees),
+        unrealizedPnl: last === null ? null : decText(new Dec(r.base_qty).times(last).minus(r.base_cost)),
+        lastPrice: last,
+        createdAt: new Date(r.created_at).toISOString(),
+      };
+    });
+  }
+
+  private async requireOperator(
+    actor: Actor,
+    action: string,
+    target: string | null,
+  ): Promise<{ ok: false; error: ServiceError } | null> {
+    if (actor.role === 'operator') return null;
+    return this.refuse(actor, action, target, { kind: 'forbidden', message: `${action} needs an operator` });
+  }
+
+  private async refuse(
+    actor: Actor,
+    action: string,
+    target: string | null,
+    error: ServiceError,
+  ): Promise<{ ok: false; error: ServiceError }> {
+    await this.audit(actor, action, target, `refused: ${error.kind}`, { message: error.message });
+    return err(error);
+  }
+
+  async audit(
+    actor: Actor,
+    action: string,
+    target: string | null,
+    outcome: string,
+    detail: unknown,
+  ): Promise<void> {
+    await this.deps.ds.query(
+      `INSERT INTO audit_log (actor, via, role, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        actor.id,
+        actor.via,
+        actor.role,
+        action,
+        target,
+        outcome,
+        detail === null ? null : JSON.stringify(detail),
+      ],
+    );
+  }
+}
+
+const SELECT_GRIDS = `
+  SELECT g.id, g.name, g.symbol, g.status, g.stop_reason, g.mode, g.lower, g.upper, g.grid_count, g.investment,
+         g.stop_loss, g.take_profit, g.demo, g.base_qty, g.base_cost, g.quote_balance, g.realized_pnl, g.fees,
+         g.created_at,
+         (SELECT count(*) FROM grid_order o WHERE o.grid_id = g.id AND o.status IN ('intent', 'placing', 'placed')
+            AND NOT o.cancel_requested) AS open_orders
+    FROM grid g`;
+
+export const DEFAULT_FEES = { maker: DEFAULT_FEE, taker: DEFAULT_FEE };

@@ -1,0 +1,222 @@
+import type { DataSource } from 'typeorm';
+import type { Exchange, Execution } from '../exchange/exchange.js';
+import type { Logger } from '../log/logger.js';
+import type { ExecutionRouter } from './execution-router.js';
+import type { GridProcessor } from './grid-processor.js';
+import { type GridEventBus, gridIdOf } from './ports.js';
+
+export interface ReconcileReport {
+  readonly missedFills: number;
+  readonly intentsPlaced: number;
+  readonly placingResolved: number;
+  readonly cancelsResent: number;
+  readonly vanishedOrders: number;
+  readonly orphansCancelled: number;
+}
+
+/** Executions not applied after this long are reported and skipped by the cursor (they still show in /status). */
+const GIVE_UP_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * Makes the store agree with the exchange, at start (before trading resumes) and then periodically. What it repairs:
+ * executions the bot never applied (a crash between the exchange's fill and our record, a dropped push), intents
+ * never sent (a crash after the commit), placements whose answer was lost, cancels that did not go through, orders the
+ * store thinks open that the exchange cancelled, and orders on the exchange that the store does not know (cancelled).
+ * Every repair goes through the same idempotent paths as normal trading.
+ */
+export class Reconciler {
+  constructor(
+    private readonly deps: {
+      ds: DataSource;
+      exchange: Exchange;
+      bus: GridEventBus;
+      processor: GridProcessor;
+      log: Logger;
+      router: ExecutionRouter;
+    },
+  ) {}
+
+  async run(options: { settleMs?: number } = {}): Promise<ReconcileReport> {
+    const settle = options.settleMs ?? 2000;
+    const missedFills = await this.applyMissedExecutions();
+    const intentsPlaced = await this.placeStaleIntents(settle);
+    const placingResolved = await this.resolveStalePlacements(settle * 5);
+    const cancelsResent = await this.resendCancels(settle);
+    const { vanished, orphans } = await this.compareOpenOrders(settle);
+    const report = {
+      missedFills,
+      intentsPlaced,
+      placingResolved,
+      cancelsResent,
+      vanishedOrders: vanished,
+      orphansCancelled: orphans,
+    };
+    if (Object.values(report).some((n) => n > 0)) this.deps.log.info(report, 'reconciled with the exchange');
+    return report;
+  }
+
+  private cursorName(): string {
+    return `executions-${this.deps.exchange.name}`;
+  }
+
+  async applyMissedExecutions(): Promise<number> {
+    const { ds, exchange, log } = this.deps;
+    const [row] = (await ds.query(`SELECT value FROM sync_cursor WHERE name = $1`, [this.cursorName()])) as {
+      value: string;
+    }[];
+    let cursor = row?.value ?? null;
+    let published = 0;
+    for (;;) {
+      const batch = await exchange.executionsAfter(cursor, 500);
+      if (batch.length === 0) break;
+      const known = new Set(
+        (
+          (await ds.query(`SELECT exec_id FROM trade WHERE exec_id = ANY($1)`, [
+            batch.map((e) => e.execId),
+          ])) as {
+            exec_id: string;
+          }[]
+        ).map((r) => r.exec_id),
+      );
+      let advanceTo: string | null = batch[batch.length - 1]!.cursor;
+      let blocked = false;
+      for (const execution of batch) {
+        if (known.has(execution.execId)) continue;
+        const gridId = gridIdOf(execution.clientOrderId);
+        if (!gridId) continue; // not ours: an order placed by hand on the same account
+        published += await this.deps.router.route([execution]);
+        if (Date.now() - execution.executedAt.getTime() > GIVE_UP_AFTER_MS) {
+          log.error(
+            { execId: execution.execId, gridId },
+            'an execution could not be applied for an hour; skipping it',
+          );
+        } else if (!blocked) {
+          // Keep the cursor before the first execution still missing, so the next round looks again.
+          blocked = true;
+          advanceTo = previousCursor(batch, execution, cursor);
+        }
+      }
+      if (advanceTo !== cursor && advanceTo !== null) {
+        await ds.query(
+          `INSERT INTO sync_cursor (name, value) VALUES ($1, $2)
+           ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+          [this.cursorName(), advanceTo],
+        );
+      }
+      if (blocked || batch.length < 500) break;
+      cursor = advanceTo;
+    }
+    return published;
+  }
+
+  private async placeStaleIntents(settleMs: number): Promise<number> {
+    const rows = (await this.deps.ds.query(
+      `SELECT client_order_id FROM grid_order
+        WHERE status = 'intent' AND NOT cancel_requested AND updated_at < now() - ($1 || ' milliseconds')::interval
+        ORDER BY created_at LIMIT 1000`,
+      [settleMs],
+    )) as { client_order_id: string }[];
+    for (const r of rows) await this.deps.processor.placeIntent(r.client_order_id);
+    return rows.length;
+  }
+
+  /** A placement whose answer was lost (a crash, a timeout): ask the exchange by client order id. */
+  private async resolveStalePlacements(settleMs: number): Promise<number> {
+    const { ds, exchange, bus } = this.deps;
+    const rows = (await ds.query(
+      `SELECT client_order_id, grid_id, cancel_requested FROM grid_order
+        WHERE status = 'placing' AND updated_at < now() - ($1 || ' milliseconds')::interval LIMIT 1000`,
+      [settleMs],
+    )) as { client_order_id: string; grid_id: string; cancel_requested: boolean }[];
+    for (const r of rows) {
+      const order = await exchange.getOrder(r.client_order_id);
+      if (order) {
+        const status = order.status === 'open' || order.status === 'filled' ? 'placed' : 'cancelled';
+        await ds.query(
+          `UPDATE grid_order SET status = $2, exchange_order_id = $3, updated_at = now()
+            WHERE client_order_id = $1 AND status = 'placing'`,
+          [r.client_order_id, status, order.exchangeOrderId],
+        );
+        if (status === 'cancelled')
+          await bus.publish(r.grid_id, { kind: 'cancelled', clientOrderId: r.client_order_id });
+        else if (r.cancel_requested && order.status === 'open')
+          await this.deps.processor.requestCancel(r.client_order_id);
+      } else if (r.cancel_requested) {
+        await ds.query(
+          `UPDATE grid_order SET status = 'cancelled', updated_at = now() WHERE client_order_id = $1`,
+          [r.client_order_id],
+        );
+        await bus.publish(r.grid_id, { kind: 'cancelled', clientOrderId: r.client_order_id });
+      } else {
+        // Never reached the exchange: back to an intent, placed by the next round.
+        await ds.query(
+          `UPDATE grid_order SET status = 'intent', updated_at = now() WHERE client_order_id = $1 AND status = 'placing'`,
+          [r.client_order_id],
+        );
+      }
+    }
+    return rows.length;
+  }
+
+  private async resendCancels(settleMs: number): Promise<number> {
+    const rows = (await this.deps.ds.query(
+      `SELECT client_order_id FROM grid_order
+        WHERE status = 'placed' AND cancel_requested AND updated_at < now() - ($1 || ' milliseconds')::interval
+        LIMIT 1000`,
+      [settleMs],
+    )) as { client_order_id: string }[];
+    for (const r of rows) await this.deps.processor.requestCancel(r.client_order_id);
+    return rows.length;
+  }
+
+  private async compareOpenOrders(settleMs: number): Promise<{ vanished: number; orphans: number }> {
+    const { ds, exchange, bus, log } = this.deps;
+    const open = await exchange.openOrders();
+    const openIds = new Set(open.map((o) => o.clientOrderId));
+    const placed = (await ds.query(
+      `SELECT client_order_id, grid_id FROM grid_order
+        WHERE status = 'placed' AND updated_at < now() - ($1 || ' milliseconds')::interval`,
+      [settleMs],
+    )) as { client_order_id: string; grid_id: string }[];
+    let vanished = 0;
+    for (const r of placed) {
+      if (openIds.has(r.client_order_id)) continue;
+      const order = await exchange.getOrder(r.client_order_id);
+      if (order?.status === 'filled') continue; // its execution arrives through applyMissedExecutions
+      if (order?.status === 'open') continue;
+      vanished++;
+      await ds.query(
+        `UPDATE grid_order SET status = 'cancelled', updated_at = now() WHERE client_order_id = $1`,
+        [r.client_order_id],
+      );
+      await bus.publish(r.grid_id, { kind: 'cancelled', clientOrderId: r.client_order_id });
+    }
+    const ours = open.filter((o) => gridIdOf(o.clientOrderId) !== null);
+    const known = new Set(
+      (
+        (await ds.query(
+          `SELECT client_order_id FROM grid_order WHERE client_order_id = ANY($1) AND status IN ('placing', 'placed')`,
+          [ours.map((o) => o.clientOrderId)],
+        )) as { client_order_id: string }[]
+      ).map((r) => r.client_order_id),
+    );
+    let orphans = 0;
+    for (const o of ours) {
+      if (known.has(o.clientOrderId)) continue;
+      // On the exchange under our name, but no grid wants it (its intent was cancelled while it was being sent).
+      orphans++;
+      log.warn({ clientOrderId: o.clientOrderId }, 'cancelling an order on the exchange that no grid wants');
+      await exchange.cancelOrder(o.symbol, o.clientOrderId);
+    }
+    return { vanished, orphans };
+  }
+}
+
+function previousCursor(
+  batch: readonly Execution[],
+  missing: Execution,
+  start: string | null,
+): string | null {
+  const index = batch.indexOf(missing);
+  return index === 0 ? start : batch[index - 1]!.cursor;
+}

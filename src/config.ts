@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/**
+ * The environment, parsed once. No other file reads process.env: everything else receives a Config.
+ * Defaults are the safe embedded ones: paper trading on a simulated market against local Postgres and Redis.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const MarketData = z.union(
+  [
+    z.literal('simulated'),
+    z.string().regex(/^replay:.+/, { error: 'must be "simulated" or "replay:FILE.csv[.gz]"' }),
+  ],
+  { error: 'must be "simulated" or "replay:FILE.csv[.gz]"' },
+);
+
+export const EnvSchema = z.object({
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
+    .default('postgres://postgres@127.0.0.1:5432/gridops'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  TRADING_MODE: z
+    .enum(['paper', 'dry-run', 'testnet', 'demo', 'live'], {
+      error: 'must be paper, dry-run, testnet, demo or live',
+    })
+    .default('paper'),
+  MARKET_DATA: MarketData.default('simulated'),
+  /** Real milliseconds between two simulated (or replayed) price updates per symbol. */
+  MARKET_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** Symbols the simulated market trades: the catalogue's, or synthetic SIMnnnUSDT ones for load tests. */
+  MARKET_SYMBOLS: z
+    .string()
+    .regex(/^[A-Za-z0-9]+(,[A-Za-z0-9]+)*$/, { error: 'must be a comma-separated list' })
+    .default('BTCUSDT,ETHUSDT,SOLUSDT'),
+  /** Seed of the simulated market: the same seed gives the same prices. */
+  MARKET_SEED: z.coerce.number().int().default(1),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Force JSON or pretty logs; by default pretty on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  ROLE: z.enum(['all', 'api', 'worker', 'bot']).default('all'),
+  GRIDS_FILE: z.string().optional(),
+  DEMO_GRIDS: bool.default(true),
+  /** Quote balance the paper exchange opens with, per quote currency. */
+  PAPER_BALANCE: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a decimal amount' })
+    .default('1000000'),
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(20),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Prefix of every BullMQ key, so several installations (or test runs) can share one Redis. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('gridops'),
+  RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(5000),
+  DAILY_REPORT_CRON: z.string().default('0 8 * * *'),
+  REPORT_TIMEZONE: z.string().default('UTC'),
+  LIVE_TRADING_CONFIRM: z.literal('yes').optional(),
+});
+
+export type Config = Readonly<z.infer<typeof EnvSchema>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty variables count as unset, as in most .env tooling.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
+  }
+  const config = parsed.data;
+  if (config.TRADING_MODE !== 'paper') {
+    throw new ConfigError([
+      `TRADING_MODE ${config.TRADING_MODE} is not available yet: this version trades on its paper exchange only (TRADING_MODE=paper)`,
+    ]);
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,415 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { withTransaction } from '../../db/transactions.js';
+import { Dec, decText, isMultipleOf } from '../../engine/money.js';
+import type {
+  Balance,
+  CancelOutcome,
+  Exchange,
+  ExchangeOrder,
+  Execution,
+  ExecutionListener,
+  MarketInstrument,
+  PlaceOrderRequest,
+  PlaceOutcome,
+} from '../exchange.js';
+
+export interface PaperExchangeOptions {
+  readonly instruments: readonly MarketInstrument[];
+  readonly makerFee: string;
+  readonly takerFee: string;
+  /** Quote balance credited the first time the exchange starts on an empty database, per quote asset. */
+  readonly openingQuoteBalance: string;
+}
+
+interface OrderRow {
+  client_order_id: string;
+  exchange_order_id: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'limit' | 'market';
+  price: string | null;
+  quantity: string;
+  filled: string;
+  locked: string;
+  status: 'open' | 'filled' | 'cancelled' | 'rejected';
+}
+
+interface ExecutionRow {
+  seq: string;
+  exec_id: string;
+  client_order_id: string;
+  exchange_order_id: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  price: string;
+  quantity: string;
+  fee: string;
+  fee_currency: string;
+  is_maker: boolean;
+  executed_at: Date;
+}
+
+/**
+ * A simulated exchange whose book and balances live in Postgres tables of their own, so they outlive a crash of the
+ * bot as a real exchange would. Orders fill by the engine's fill model: on each price update the path from the last
+ * price to the new one fills every resting order it crosses, at the order's own price, with the maker fee; a market
+ * order (or a limit that crosses the last price) fills at once with the taker fee. Fees are charged in quote.
+ */
+export class PaperExchange implements Exchange {
+  readonly name = 'paper';
+  private readonly instruments: Map<string, MarketInstrument>;
+  private readonly listeners: ExecutionListener[] = [];
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly options: PaperExchangeOptions,
+  ) {
+    this.instruments = new Map(options.instruments.map((i) => [i.symbol, i]));
+  }
+
+  /** Creates the balance rows once; an existing account keeps its balances. */
+  async open(): Promise<void> {
+    const quotes = new Set(this.options.instruments.map((i) => i.quoteAsset));
+    const bases = new Set(this.options.instruments.map((i) => i.baseAsset));
+    for (const asset of quotes) {
+      await this.ds.query(
+        `INSERT INTO paper_balance (asset, total, locked) VALUES ($1, $2, 0) ON CONFLICT (asset) DO NOTHING`,
+        [asset, this.options.openingQuoteBalance],
+      );
+    }
+    for (const asset of bases) {
+      await this.ds.query(
+        `INSERT INTO paper_balance (asset, total, locked) VALUES ($1, 0, 0) ON CONFLICT (asset) DO NOTHING`,
+        [asset],
+      );
+    }
+  }
+
+  instrument(symbol: string): MarketInstrument | undefined {
+    return this.instruments.get(symbol);
+  }
+
+  onExecutions(listener: ExecutionListener): void {
+    this.listeners.push(listener);
+  }
+
+  async placeOrder(request: PlaceOrderRequest): Promise<PlaceOutcome> {
+    const instrument = this.instruments.get(request.symbol);
+    if (!instrument)
+      return { kind: 'rejected', reason: 'unknown-symbol', message: `unknown symbol ${request.symbol}` };
+    const executions: ExecutionRow[] = [];
+    const outcome = await withTransaction(this.ds, async (m) => {
+      executions.length = 0;
+      const inserted: OrderRow[] = await m.query(
+        `INSERT INTO paper_order (client_order_id, exchange_order_id, symbol, side, type, price, quantity, status)
+         VALUES ($1, 'p-' || $1, $2, $3, $4, $5, $6, 'open')
+         ON CONFLICT (client_order_id) DO NOTHING RETURNING *`,
+        [request.clientOrderId, request.symbol, request.side, request.type, request.price, request.qty],
+      );
+      const order = inserted[0];
+      if (!order) {
+        const [existing] = (await m.query(`SELECT * FROM paper_order WHERE client_order_id = $1`, [
+          request.clientOrderId,
+        ])) as OrderRow[];
+        return {
+          kind: 'already-placed',
+          exchangeOrderId: existing!.exchange_order_id,
+          status: existing!.status,
+        } as const;
+      }
+      const refusal = this.validate(request, instrument);
+      if (refusal) return this.reject(m, order, refusal.reason, refusal.message);
+      const [market] = (await m.query(`SELECT last_price FROM paper_market WHERE symbol = $1`, [
+        request.symbol,
+      ])) as {
+        last_price: string;
+      }[];
+      const last = market ? new Dec(market.last_price) : null;
+      const crosses =
+        request.type === 'market' ||
+        (last !== null &&
+          (request.side === 'buy' ? new Dec(request.price!).gte(last) : new Dec(request.price!).lte(last)));
+      if (crosses && last === null)
+        return this.reject(m, order, 'no-price', `no market price for ${request.symbol} yet`);
+      const execPrice = request.type === 'market' ? last! : new Dec(request.price!);
+      const feeRate = crosses ? this.options.takerFee : this.options.makerFee;
+      // Funds are held as the order rests: quote (with its fee) for a buy, base for a sell.
+      const qty = new Dec(request.qty);
+      const hold =
+        request.side === 'buy'
+          ? qty.times(request.type === 'market' ? last! : request.price!).times(new Dec(1).plus(feeRate))
+          : qty;
+      const asset = request.side === 'buy' ? instrument.quoteAsset : instrument.baseAsset;
+      // TypeORM answers an UPDATE with [rows, count].
+      const [heldRows] = (await m.query(
+        `UPDATE paper_balance SET locked = locked + $2 WHERE asset = $1 AND total - locked >= $2 RETURNING asset`,
+        [asset, decText(hold)],
+      )) as [unknown[], number];
+      if (heldRows.length === 0) {
+        return this.reject(
+          m,
+          order,
+          'insufficient-balance',
+          `insufficient ${asset}: ${decText(hold)} needed`,
+        );
+      }
+      await m.query(`UPDATE paper_order SET locked = $2 WHERE client_order_id = $1`, [
+        order.client_order_id,
+        decText(hold),
+      ]);
+      if (crosses) {
+        executions.push(
+          await this.fill(m, { ...order, locked: decText(hold) }, instrument, execPrice, false),
+        );
+      }
+      return { kind: 'placed', exchangeOrderId: order.exchange_order_id } as const;
+    });
+    await this.publish(executions);
+    return outcome;
+  }
+
+  async cancelOrder(_symbol: string, clientOrderId: string): Promise<CancelOutcome> {
+    return withTransaction(this.ds, async (m) => {
+      const [order] = (await m.query(`SELECT * FROM paper_order WHERE client_order_id = $1 FOR UPDATE`, [
+        clientOrderId,
+      ])) as OrderRow[];
+      if (!order) return { kind: 'unknown' } as const;
+      if (order.status !== 'open') return { kind: 'not-open', status: order.status } as const;
+      const instrument = this.instruments.get(order.symbol)!;
+      const asset = order.side === 'buy' ? instrument.quoteAsset : instrument.baseAsset;
+      await m.query(`UPDATE paper_balance SET locked = locked - $2 WHERE asset = $1`, [asset, order.locked]);
+      await m.query(
+        `UPDATE paper_order SET status = 'cancelled', locked = 0, updated_at = now() WHERE client_order_id = $1`,
+        [clientOrderId],
+      );
+      return { kind: 'cancelled' } as const;
+    });
+  }
+
+  async getOrder(clientOrderId: string): Promise<ExchangeOrder | null> {
+    const rows = (await this.ds.query(`SELECT * FROM paper_order WHERE client_order_id = $1`, [
+      clientOrderId,
+    ])) as OrderRow[];
+    return rows[0] ? toExchangeOrder(rows[0]) : null;
+  }
+
+  async openOrders(symbol?: string): Promise<ExchangeOrder[]> {
+    const rows = (await this.ds.query(
+      symbol
+        ? `SELECT * FROM paper_order WHERE status = 'open' AND symbol = $1 ORDER BY created_at`
+        : `SELECT * FROM paper_order WHERE status = 'open' ORDER BY created_at`,
+      symbol ? [symbol] : [],
+    )) as OrderRow[];
+    return rows.map(toExchangeOrder);
+  }
+
+  async executionsAfter(cursor: string | null, limit: number): Promise<Execution[]> {
+    const rows = (await this.ds.query(`SELECT * FROM paper_execution WHERE seq > $1 ORDER BY seq LIMIT $2`, [
+      cursor ?? '0',
+      limit,
+    ])) as ExecutionRow[];
+    return rows.map(toExecution);
+  }
+
+  async balances(): Promise<Balance[]> {
+    const rows = (await this.ds.query(`SELECT asset, total, locked FROM paper_balance ORDER BY asset`)) as {
+      asset: string;
+      total: string;
+      locked: string;
+    }[];
+    return rows.map((r) => ({
+      asset: r.asset,
+      total: r.total,
+      free: decText(new Dec(r.total).minus(r.locked)),
+    }));
+  }
+
+  /**
+   * The exchange sees a new price. Prices carry a sequence number per symbol: a stale one (delivered late) is
+   * ignored, so the book always walks forward along the path.
+   */
+  async onPrice(symbol: string, seq: number, price: string): Promise<Execution[]> {
+    const instrument = this.instruments.get(symbol);
+    if (!instrument) return [];
+    const executions: ExecutionRow[] = [];
+    await withTransaction(this.ds, async (m) => {
+      executions.length = 0;
+      await m.query(
+        `INSERT INTO paper_market (symbol, last_price, last_seq) VALUES ($1, $2, 0) ON CONFLICT (symbol) DO NOTHING`,
+        [symbol, price],
+      );
+      const [market] = (await m.query(
+        `SELECT last_price, last_seq FROM paper_market WHERE symbol = $1 FOR UPDATE`,
+        [symbol],
+      )) as { last_price: string; last_seq: string }[];
+      if (Number(market!.last_seq) >= seq) return;
+      const from = new Dec(market!.last_price);
+      const to = new Dec(price);
+      let crossed: OrderRow[] = [];
+      if (to.lt(from)) {
+        crossed = await m.query(
+          `SELECT * FROM paper_order WHERE symbol = $1 AND status = 'open' AND side = 'buy' AND type = 'limit'
+             AND price >= $2 AND price <= $3 ORDER BY price DESC FOR UPDATE`,
+          [symbol, price, market!.last_price],
+        );
+      } else if (to.gt(from)) {
+        crossed = await m.query(
+          `SELECT * FROM paper_order WHERE symbol = $1 AND status = 'open' AND side = 'sell' AND type = 'limit'
+             AND price >= $2 AND price <= $3 ORDER BY price ASC FOR UPDATE`,
+          [symbol, market!.last_price, price],
+        );
+      }
+      for (const order of crossed) {
+        executions.push(await this.fill(m, order, instrument, new Dec(order.price!), true));
+      }
+      await m.query(
+        `UPDATE paper_market SET last_price = $2, last_seq = $3, updated_at = now() WHERE symbol = $1`,
+        [symbol, price, seq],
+      );
+    });
+    await this.publish(executions);
+    return executions.map(toExecution);
+  }
+
+  private validate(
+    request: PlaceOrderRequest,
+    instrument: MarketInstrument,
+  ): { reason: 'off-tick' | 'off-step' | 'below-minimum'; message: string } | null {
+    const qty = new Dec(request.qty);
+    if (!isMultipleOf(qty, new Dec(instrument.qtyStep))) {
+      return {
+        reason: 'off-step',
+        message: `quantity ${request.qty} is not a multiple of ${instrument.qtyStep}`,
+      };
+    }
+    if (qty.lt(instrument.minQty)) {
+      return {
+        reason: 'below-minimum',
+        message: `quantity ${request.qty} is below the minimum ${instrument.minQty}`,
+      };
+    }
+    if (request.type === 'limit') {
+      const price = new Dec(request.price!);
+      if (!isMultipleOf(price, new Dec(instrument.tickSize))) {
+        return {
+          reason: 'off-tick',
+          message: `price ${request.price} is not a multiple of ${instrument.tickSize}`,
+        };
+      }
+      if (price.times(qty).lt(instrument.minValue)) {
+        return {
+          reason: 'below-minimum',
+          message: `order value is below the minimum ${instrument.minValue}`,
+        };
+      }
+    }
+    return null;
+  }
+
+  private async reject(
+    m: EntityManager,
+    order: OrderRow,
+    reason: Extract<PlaceOutcome, { kind: 'rejected' }>['reason'],
+    message: string,
+  ): Promise<PlaceOutcome> {
+    await m.query(
+      `UPDATE paper_order SET status = 'rejected', reject_reason = $2 WHERE client_order_id = $1`,
+      [order.client_order_id, `${reason}: ${message}`],
+    );
+    return { kind: 'rejected', reason, message };
+  }
+
+  /** Fills an order whole at a price: moves the balances, releases the hold, records the execution. */
+  private async fill(
+    m: EntityManager,
+    order: OrderRow,
+    instrument: MarketInstrument,
+    price: Dec,
+    isMaker: boolean,
+  ): Promise<ExecutionRow> {
+    const qty = new Dec(order.quantity);
+    const notional = qty.times(price);
+    const fee = notional.times(isMaker ? this.options.makerFee : this.options.takerFee);
+    const { baseAsset: base, quoteAsset: quote } = instrument;
+    // Lock both balance rows in one order everywhere, so concurrent fills cannot deadlock.
+    await m.query(`SELECT asset FROM paper_balance WHERE asset = ANY($1) ORDER BY asset FOR UPDATE`, [
+      [base, quote],
+    ]);
+    if (order.side === 'buy') {
+      await m.query(`UPDATE paper_balance SET total = total - $2, locked = locked - $3 WHERE asset = $1`, [
+        quote,
+        decText(notional.plus(fee)),
+        order.locked,
+      ]);
+      await m.query(`UPDATE paper_balance SET total = total + $2 WHERE asset = $1`, [base, decText(qty)]);
+    } else {
+      await m.query(`UPDATE paper_balance SET total = total - $2, locked = locked - $2 WHERE asset = $1`, [
+        base,
+        decText(qty),
+      ]);
+      await m.query(`UPDATE paper_balance SET total = total + $2 WHERE asset = $1`, [
+        quote,
+        decText(notional.minus(fee)),
+      ]);
+    }
+    await m.query(
+      `UPDATE paper_order SET status = 'filled', filled = quantity, locked = 0, updated_at = now() WHERE client_order_id = $1`,
+      [order.client_order_id],
+    );
+    const [row] = (await m.query(
+      `INSERT INTO paper_execution (exec_id, client_order_id, exchange_order_id, symbol, side, price, quantity, fee,
+         fee_currency, is_maker, executed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()) RETURNING *`,
+      [
+        `${order.client_order_id}-f`,
+        order.client_order_id,
+        order.exchange_order_id,
+        order.symbol,
+        order.side,
+        decText(price),
+        order.quantity,
+        decText(fee),
+        quote,
+        isMaker,
+      ],
+    )) as ExecutionRow[];
+    return row!;
+  }
+
+  private async publish(rows: readonly ExecutionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const executions = rows.map(toExecution);
+    for (const listener of this.listeners) await listener(executions);
+  }
+}
+
+function toExchangeOrder(r: OrderRow): ExchangeOrder {
+  return {
+    clientOrderId: r.client_order_id,
+    exchangeOrderId: r.exchange_order_id,
+    symbol: r.symbol,
+    side: r.side,
+    type: r.type,
+    price: r.price,
+    qty: r.quantity,
+    filled: r.filled,
+    status: r.status,
+  };
+}
+
+function toExecution(r: ExecutionRow): Execution {
+  return {
+    execId: r.exec_id,
+    cursor: String(r.seq),
+    clientOrderId: r.client_order_id,
+    exchangeOrderId: r.exchange_order_id,
+    symbol: r.symbol,
+    side: r.side,
+    price: decText(r.price),
+    qty: decText(r.quantity),
+    fee: decText(r.fee),
+    feeCurrency: r.fee_currency,
+    isMaker: r.is_maker,
+    executedAt: new Date(r.executed_at),
+  };
+}

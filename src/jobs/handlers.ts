@@ -1,0 +1,99 @@
+import type { Job } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import type { GridProcessor } from '../app/grid-processor.js';
+import type { GridEventBus } from '../app/ports.js';
+import type { Reconciler } from '../app/reconciler.js';
+import { toPriceUnits } from '../engine/money.js';
+import type { PaperExchange } from '../exchange/paper/paper-exchange.js';
+import type { Logger } from '../log/logger.js';
+import type { PriceCache } from '../market/price-cache.js';
+import { GridEventPayload, NotificationPayload, PricePayload, ReportPayload } from './payloads.js';
+import { buildDailyReport } from './reports.js';
+
+function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } },
+  job: Job,
+): T {
+  const r = schema.safeParse(job.data);
+  // A payload that does not parse will not parse on a retry either: fail it for good, visibly.
+  if (!r.success) throw new UnrecoverableError(`bad ${job.name} payload: ${r.error.message}`);
+  return r.data;
+}
+
+export function gridEventHandler(processor: GridProcessor) {
+  return async (job: Job): Promise<void> => {
+    const { gridId, event } = parse(GridEventPayload, job);
+    await processor.apply(gridId, event);
+  };
+}
+
+export interface PriceHandlerDeps {
+  readonly ds: DataSource;
+  readonly paper: PaperExchange | null;
+  readonly prices: PriceCache;
+  readonly bus: GridEventBus;
+}
+
+/**
+ * One price update: the paper exchange matches its book on it (its fills reach the grids through the exchange's
+ * execution stream), the latest price and the 1-minute candle are kept, positions are marked, and grids whose
+ * stop-loss or take-profit the price reaches get a price event (other grids have nothing to do with a price).
+ */
+export function priceHandler(deps: PriceHandlerDeps) {
+  return async (job: Job): Promise<void> => {
+    const tick = parse(PricePayload, job);
+    if (deps.paper) await deps.paper.onPrice(tick.symbol, tick.seq, tick.price);
+    await deps.prices.set([tick]);
+    const minute = new Date(Math.floor(tick.atMs / 60_000) * 60_000);
+    await deps.ds.query(
+      `INSERT INTO ohlcv (symbol, interval, open_time, open, high, low, close, volume) VALUES ($1, '1', $2, $3, $3, $3, $3, 0)
+       ON CONFLICT (symbol, interval, open_time) DO UPDATE SET high = GREATEST(ohlcv.high, EXCLUDED.high),
+         low = LEAST(ohlcv.low, EXCLUDED.low), close = EXCLUDED.close`,
+      [tick.symbol, minute, tick.price],
+    );
+    await deps.ds.query(
+      `UPDATE position SET unrealized_pnl = quantity * $2 - cost_basis, updated_at = now() WHERE symbol = $1`,
+      [tick.symbol, tick.price],
+    );
+    const triggered = (await deps.ds.query(
+      `SELECT id FROM grid WHERE symbol = $1 AND status IN ('running', 'paused')
+          AND ((stop_loss IS NOT NULL AND $2::numeric <= stop_loss) OR (take_profit IS NOT NULL AND $2::numeric >= take_profit))`,
+      [tick.symbol, tick.price],
+    )) as { id: string }[];
+    for (const g of triggered) {
+      await deps.bus.publish(
+        g.id,
+        { kind: 'price', price: toPriceUnits(tick.price) },
+        `px-${g.id}-${tick.seq}`,
+      );
+    }
+  };
+}
+
+export function notificationHandler(log: Logger) {
+  return async (job: Job): Promise<void> => {
+    const n = parse(NotificationPayload, job);
+    const level = n.severity === 'critical' ? 'error' : n.severity === 'warning' ? 'warn' : 'info';
+    log[level](
+      { category: n.category, ...(n.gridId ? { gridId: n.gridId } : {}) },
+      [n.title, ...n.lines].join(' | '),
+    );
+  };
+}
+
+export function reportHandler(deps: {
+  ds: DataSource;
+  notify: (n: import('../app/ports.js').Notification) => Promise<void>;
+}) {
+  return async (job: Job): Promise<void> => {
+    const { day } = parse(ReportPayload, job);
+    await deps.notify(await buildDailyReport(deps.ds, day));
+  };
+}
+
+export function maintenanceHandler(reconciler: Reconciler) {
+  return async (): Promise<void> => {
+    await reconciler.run();
+  };
+}

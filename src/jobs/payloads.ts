@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { GridEvent } from '../engine/grid/events.js';
+
+const int = z.number().int().nonnegative();
+const decimal = z.string().regex(/^-?\d+(\.\d+)?$/);
+
+/** Job payloads are external input too (Redis could hold anything): parsed before use. */
+export const GridEventPayload = z.object({
+  gridId: z.string().regex(/^g\d+$/),
+  event: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('start'), price: int }),
+    z.object({ kind: z.literal('price'), price: int }),
+    z.object({
+      kind: z.literal('fill'),
+      clientOrderId: z.string().min(1),
+      execId: z.string().min(1),
+      price: int,
+      lots: int,
+      fee: decimal.optional(),
+      executedAtMs: int.optional(),
+    }),
+    z.object({ kind: z.literal('cancelled'), clientOrderId: z.string().min(1) }),
+    z.object({ kind: z.literal('rejected'), clientOrderId: z.string().min(1), reason: z.string() }),
+    z.object({ kind: z.literal('pause') }),
+    z.object({ kind: z.literal('resume') }),
+    z.object({ kind: z.literal('stop') }),
+  ]),
+});
+export type GridEventPayload = { gridId: string; event: GridEvent };
+
+export const PricePayload = z.object({
+  symbol: z.string().regex(/^[A-Z0-9]{2,20}$/),
+  seq: int,
+  price: decimal,
+  atMs: int,
+});
+export type PricePayload = z.infer<typeof PricePayload>;
+
+export const NotificationPayload = z.object({
+  category: z.enum(['fills', 'lifecycle', 'risk', 'tradingview', 'report', 'error']),
+  title: z.string(),
+  lines: z.array(z.string()),
+  severity: z.enum(['info', 'success', 'warning', 'critical']),
+  key: z.string(),
+  gridId: z.string().optional(),
+});
+
+export const ReportPayload = z.object({
+  kind: z.literal('daily'),
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+});
+
+/** BullMQ refuses ':' and all-digit custom ids; ours use '-' and always start with a word. */
+export function jobId(...parts: (string | number)[]): string {
+  return parts.join('-').replace(/[^A-Za-z0-9_.-]/g, '_');
+}

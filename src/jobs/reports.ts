@@ -1,0 +1,36 @@
+import type { DataSource } from 'typeorm';
+import type { Notification } from '../app/ports.js';
+import { Dec, decText } from '../engine/money.js';
+
+/** The day's realized P/L and fills per grid, with each grid's running total. Figures are exact sums of trades. */
+export async function buildDailyReport(ds: DataSource, day: string): Promise<Notification> {
+  const rows = (await ds.query(
+    `SELECT g.id, g.symbol, g.status, g.realized_pnl AS total, g.fees AS total_fees,
+            COALESCE(SUM(t.realized_pnl), 0) AS day_pnl, COALESCE(SUM(t.fee), 0) AS day_fees, count(t.id) AS fills
+       FROM grid g LEFT JOIN trade t ON t.grid_id = g.id AND t.executed_at >= $1::date AND t.executed_at < $1::date + 1
+      GROUP BY g.id ORDER BY g.id`,
+    [day],
+  )) as {
+    id: string;
+    symbol: string;
+    status: string;
+    total: string;
+    total_fees: string;
+    day_pnl: string;
+    day_fees: string;
+    fills: string;
+  }[];
+  let dayNet = new Dec(0);
+  const lines = rows.map((r) => {
+    const net = new Dec(r.day_pnl).minus(r.day_fees);
+    dayNet = dayNet.plus(net);
+    return `${r.id} ${r.symbol} (${r.status}): ${r.fills} fills, day ${decText(r.day_pnl)} − fees ${decText(r.day_fees)} = ${decText(net)}; total realized ${decText(r.total)}`;
+  });
+  return {
+    category: 'report',
+    severity: 'info',
+    key: `daily-${day}`,
+    title: `Daily report ${day} (UTC): net ${decText(dayNet)}`,
+    lines: lines.length ? lines : ['no grids'],
+  };
+}

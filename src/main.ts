@@ -1,0 +1,95 @@
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log/logger.js';
+import { createRuntime, type Runtime, type Services, startApi, startWorker } from './runtime.js';
+import { explainStartupError } from './startup-errors.js';
+
+const SHUTDOWN_LIMIT_MS = 10_000;
+
+/** Redis is probed once up front, so an unreachable one gives a clear line instead of endless reconnect attempts. */
+async function probeRedis(url: string): Promise<void> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    connectTimeout: 3000,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (e) {
+    const error = e as Error & { code?: string };
+    throw Object.assign(new Error(`redis: ${error.message}`), { code: error.code ?? 'ECONNREFUSED' });
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { role: { type: 'string' } }, strict: true });
+  let config: Config;
+  try {
+    config = loadConfig({ ...process.env, ...(values.role ? { ROLE: values.role } : {}) });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`gridops: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const log = createLogger({
+    level: config.LOG_LEVEL,
+    format: config.LOG_FORMAT,
+    isTty: Boolean(process.stdout.isTTY),
+  });
+  let rt: Runtime;
+  try {
+    await probeRedis(config.REDIS_URL);
+    rt = await createRuntime(config, log);
+  } catch (e) {
+    const line = explainStartupError(e, { database: config.DATABASE_URL, redis: config.REDIS_URL });
+    process.stderr.write(`gridops: ${line ?? `cannot start: ${(e as Error).message}`}\n`);
+    return 1;
+  }
+  log.info(
+    { role: config.ROLE, mode: config.TRADING_MODE, market: config.MARKET_DATA, symbols: rt.symbols },
+    `GridOps ${config.ROLE === 'all' ? '' : `(${config.ROLE}) `}trading on the PAPER exchange: no real money`,
+  );
+  const services: Services[] = [];
+  if (config.ROLE === 'all' || config.ROLE === 'worker') services.push(await startWorker(rt));
+  if (config.ROLE === 'all' || config.ROLE === 'api') services.push(await startApi(rt));
+  if (config.ROLE === 'bot')
+    log.warn('the chat bots are not part of this version yet; the bot role only keeps the process up');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${signal}: finishing in-flight work and shutting down`);
+      const force = setTimeout(() => {
+        log.error('shutdown took longer than 10 s; exiting anyway');
+        resolve(1);
+      }, SHUTDOWN_LIMIT_MS);
+      force.unref();
+      void (async () => {
+        await Promise.allSettled(services.map((s) => s.stop()));
+        await rt.close();
+        clearTimeout(force);
+        resolve(0);
+      })();
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`gridops: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

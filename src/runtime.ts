@@ -1,0 +1,267 @@
+import { type Job, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import cron from 'node-cron';
+import type { DataSource } from 'typeorm';
+import { applyGridsFile, createDemoGrids } from './app/bootstrap-grids.js';
+import { ExecutionRouter } from './app/execution-router.js';
+import { GridProcessor } from './app/grid-processor.js';
+import { DEFAULT_FEES, GridService } from './app/grid-service.js';
+import { readGridsFile } from './app/grids-file.js';
+import { Reconciler } from './app/reconciler.js';
+import type { Config } from './config.js';
+import { openDatabase } from './db/data-source.js';
+import { PaperExchange } from './exchange/paper/paper-exchange.js';
+import { buildHttpServer } from './http/server.js';
+import { QueueGridEventBus, QueueNotifier } from './jobs/bus.js';
+import {
+  gridEventHandler,
+  maintenanceHandler,
+  notificationHandler,
+  priceHandler,
+  reportHandler,
+} from './jobs/handlers.js';
+import { Lease } from './jobs/lease.js';
+import { jobId } from './jobs/payloads.js';
+import {
+  DEFAULT_JOB_OPTIONS,
+  PRICE_JOB_OPTIONS,
+  QUEUES,
+  type QueueName,
+  redisConnection,
+} from './jobs/queues.js';
+import type { Logger } from './log/logger.js';
+import type { MarketFeed, PriceTick } from './market/feed.js';
+import { simulatedInstrument } from './market/instruments.js';
+import { PriceCache } from './market/price-cache.js';
+import { ReplayMarket } from './market/replay-market.js';
+import { SimulatedMarket } from './market/simulated-market.js';
+
+export type Role = Config['ROLE'];
+
+/** Everything a process holds, wired once. Only this file and main.ts know which concrete pieces run. */
+export interface Runtime {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly ds: DataSource;
+  readonly redis: Redis;
+  readonly queues: Record<QueueName, Queue>;
+  readonly exchange: PaperExchange;
+  readonly processor: GridProcessor;
+  readonly reconciler: Reconciler;
+  readonly grids: GridService;
+  readonly prices: PriceCache;
+  readonly symbols: readonly string[];
+  close(): Promise<void>;
+}
+
+export function marketSymbols(config: Config): string[] {
+  if (config.MARKET_DATA.startsWith('replay:')) {
+    const file = config.MARKET_DATA.slice('replay:'.length);
+    const m = /([A-Z0-9]+?)(?:-|_|\.)/.exec(file.split('/').pop() ?? '');
+    return [m?.[1] && simulatedInstrument(m[1]) ? m[1] : 'BTCUSDT'];
+  }
+  return config.MARKET_SYMBOLS.split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
+}
+
+/** Connects to Postgres (creating the database and migrating) and Redis, and builds the application. */
+export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
+  const ds = await openDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const connection = redisConnection(config.REDIS_URL);
+  const queues = Object.fromEntries(
+    Object.values(QUEUES).map((name) => [
+      name,
+      new Queue(name, {
+        connection,
+        prefix: config.QUEUE_PREFIX,
+        defaultJobOptions: name === QUEUES.prices ? PRICE_JOB_OPTIONS : DEFAULT_JOB_OPTIONS,
+      }),
+    ]),
+  ) as Record<QueueName, Queue>;
+  const symbols = marketSymbols(config);
+  const instruments = symbols.map((s) => {
+    const i = simulatedInstrument(s);
+    if (!i) throw new Error(`MARKET_SYMBOLS: no instrument for ${s}`);
+    return i;
+  });
+  const exchange = new PaperExchange(ds, {
+    instruments,
+    makerFee: DEFAULT_FEES.maker,
+    takerFee: DEFAULT_FEES.taker,
+    openingQuoteBalance: config.PAPER_BALANCE,
+  });
+  await exchange.open();
+  const bus = new QueueGridEventBus(queues[QUEUES.gridEvents]);
+  const notifier = new QueueNotifier(queues[QUEUES.notifications]);
+  const processor = new GridProcessor({ ds, exchange, bus, notifier, log });
+  const router = new ExecutionRouter(ds, bus);
+  exchange.onExecutions(async (executions) => {
+    await router.route(executions);
+  });
+  const reconciler = new Reconciler({ ds, exchange, bus, processor, log, router });
+  const prices = new PriceCache(redis, `${config.QUEUE_PREFIX}:prices`);
+  const grids = new GridService({
+    ds,
+    processor,
+    prices,
+    instrument: (s) => exchange.instrument(s),
+    fees: DEFAULT_FEES,
+    log,
+  });
+  return {
+    config,
+    log,
+    ds,
+    redis,
+    queues,
+    exchange,
+    processor,
+    reconciler,
+    grids,
+    prices,
+    symbols,
+    async close() {
+      await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+      await redis.quit().catch(() => undefined);
+      await ds.destroy().catch(() => undefined);
+    },
+  };
+}
+
+export interface Services {
+  stop(): Promise<void>;
+}
+
+/** The worker role: queue workers, reconciliation, the daily report, and (for one process at a time) the market. */
+export async function startWorker(rt: Runtime): Promise<Services> {
+  const { config, log, queues } = rt;
+  const connection = redisConnection(config.REDIS_URL);
+  // Before any new work: make the store agree with the exchange (fills missed while down, intents never sent).
+  await rt.reconciler.run({ settleMs: 1000 });
+
+  const make = (name: QueueName, handler: (job: Job) => Promise<void>, concurrency: number) => {
+    const worker = new Worker(name, handler, { connection, prefix: config.QUEUE_PREFIX, concurrency });
+    worker.on('failed', (job, error) => {
+      log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade }, `job failed: ${error.message}`);
+    });
+    worker.on('error', (error) => log.error({ queue: name }, `worker error: ${error.message}`));
+    return worker;
+  };
+  const notify = (n: Parameters<QueueNotifier['notify']>[0]) =>
+    new QueueNotifier(queues[QUEUES.notifications]).notify(n);
+  const workers = [
+    make(QUEUES.gridEvents, gridEventHandler(rt.processor), config.WORKER_CONCURRENCY),
+    make(
+      QUEUES.prices,
+      priceHandler({
+        ds: rt.ds,
+        paper: rt.exchange,
+        prices: rt.prices,
+        bus: new QueueGridEventBus(queues[QUEUES.gridEvents]),
+      }),
+      config.WORKER_CONCURRENCY,
+    ),
+    make(QUEUES.notifications, notificationHandler(log.child({ component: 'notify' })), 4),
+    make(QUEUES.reports, reportHandler({ ds: rt.ds, notify }), 1),
+    make(QUEUES.maintenance, maintenanceHandler(rt.reconciler), 1),
+  ];
+  await queues[QUEUES.maintenance].upsertJobScheduler(
+    'reconcile',
+    { every: config.RECONCILE_EVERY_MS },
+    { name: 'reconcile' },
+  );
+
+  const report = cron.schedule(
+    config.DAILY_REPORT_CRON,
+    () => {
+      const day = new Date().toISOString().slice(0, 10);
+      void queues[QUEUES.reports].add('daily', { kind: 'daily', day }, { jobId: jobId('daily', day) });
+    },
+    { timezone: config.REPORT_TIMEZONE },
+  );
+
+  let feed: MarketFeed | null = null;
+  const lease = new Lease(rt.redis, `${config.QUEUE_PREFIX}:lease:market`, 15_000, async (held) => {
+    if (held) {
+      log.info('this process now runs the market feed');
+      feed = createFeed(config, rt.symbols);
+      const last = (await rt.ds.query(`SELECT symbol, last_price FROM paper_market`)) as {
+        symbol: string;
+        last_price: string;
+      }[];
+      feed.start(
+        (ticks) => publishTicks(queues[QUEUES.prices], ticks),
+        new Map(last.map((r) => [r.symbol, r.last_price])),
+      );
+      void bootstrapGrids(rt).catch((e) => log.error(`could not set up grids: ${(e as Error).message}`));
+    } else if (feed) {
+      log.warn('market feed lease lost; stopping the feed');
+      await feed.stop();
+      feed = null;
+    }
+  });
+  lease.start();
+
+  return {
+    async stop() {
+      report.stop();
+      await lease.stop();
+      // Stop taking jobs; in-flight ones finish (BullMQ's close waits for them).
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
+
+function createFeed(config: Config, symbols: readonly string[]): MarketFeed {
+  if (config.MARKET_DATA.startsWith('replay:')) {
+    return new ReplayMarket({
+      file: config.MARKET_DATA.slice('replay:'.length),
+      symbol: symbols[0]!,
+      tickMs: config.MARKET_TICK_MS,
+    });
+  }
+  return new SimulatedMarket({ symbols, tickMs: config.MARKET_TICK_MS, seed: config.MARKET_SEED });
+}
+
+async function publishTicks(queue: Queue, ticks: readonly PriceTick[]): Promise<void> {
+  await queue.addBulk(
+    ticks.map((t) => ({ name: 'price', data: t, opts: { jobId: jobId('px', t.symbol, t.seq) } })),
+  );
+}
+
+async function bootstrapGrids(rt: Runtime): Promise<void> {
+  const { config, log } = rt;
+  // Grids start at a live price: wait for the first one of each symbol.
+  for (let i = 0; i < 100; i++) {
+    const known = await rt.prices.all();
+    if (rt.symbols.every((s) => known.some((p) => p.symbol === s))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (config.GRIDS_FILE) {
+    await applyGridsFile(rt.grids, readGridsFile(config.GRIDS_FILE), log);
+  } else if (config.DEMO_GRIDS) {
+    await createDemoGrids({
+      ds: rt.ds,
+      service: rt.grids,
+      prices: rt.prices,
+      instruments: rt.symbols.map((s) => rt.exchange.instrument(s)!),
+      log,
+    });
+  }
+}
+
+/** The api role: health now (the REST API and webhooks attach to the same server). */
+export async function startApi(rt: Runtime): Promise<Services> {
+  const server = buildHttpServer(rt.log, {
+    checks: {
+      postgres: () => rt.ds.query('SELECT 1'),
+      redis: () => rt.redis.ping(),
+      exchange: () => rt.exchange.balances(),
+    },
+  });
+  await server.listen({ port: rt.config.HTTP_PORT, host: rt.config.HTTP_HOST });
+  rt.log.info(`HTTP on http://${rt.config.HTTP_HOST}:${rt.config.HTTP_PORT} (/healthz, /readyz)`);
+  return { stop: () => server.close() };
+}
