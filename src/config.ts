@@ -11,9 +11,11 @@ const bool = z
 const MarketData = z.union(
   [
     z.literal('simulated'),
-    z.string().regex(/^replay:.+/, { error: 'must be "simulated" or "replay:FILE.csv[.gz]"' }),
+    // No feed in this process: prices arrive from elsewhere (another process's feed, or a test driving them).
+    z.literal('none'),
+    z.string().regex(/^replay:.+/, { error: 'must be "simulated", "none" or "replay:FILE.csv[.gz]"' }),
   ],
-  { error: 'must be "simulated" or "replay:FILE.csv[.gz]"' },
+  { error: 'must be "simulated", "none" or "replay:FILE.csv[.gz]"' },
 );
 
 export const EnvSchema = z.object({

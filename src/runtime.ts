@@ -183,6 +183,7 @@ export async function startWorker(rt: Runtime): Promise<Services> {
   );
 
   let feed: MarketFeed | null = null;
+  const wantsFeed = config.MARKET_DATA !== 'none';
   const lease = new Lease(rt.redis, `${config.QUEUE_PREFIX}:lease:market`, 15_000, async (held) => {
     if (held) {
       log.info('this process now runs the market feed');
@@ -202,7 +203,7 @@ export async function startWorker(rt: Runtime): Promise<Services> {
       feed = null;
     }
   });
-  lease.start();
+  if (wantsFeed) lease.start();
 
   return {
     async stop() {

@@ -39,8 +39,8 @@ export class Reconciler {
   async run(options: { settleMs?: number } = {}): Promise<ReconcileReport> {
     const settle = options.settleMs ?? 2000;
     const missedFills = await this.applyMissedExecutions();
-    const intentsPlaced = await this.placeStaleIntents(settle);
     const placingResolved = await this.resolveStalePlacements(settle * 5);
+    const intentsPlaced = await this.placeStaleIntents(settle);
     const cancelsResent = await this.resendCancels(settle);
     const { vanished, orphans } = await this.compareOpenOrders(settle);
     const report = {

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Actor, ServiceError } from '../app/actor.js';
 import type { GridSummary } from '../app/grid-service.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
@@ -14,7 +15,7 @@ const USAGE = `usage: npm run cli -- <command>
   grid start|pause|resume|stop <id|name|symbol>
   report daily [YYYY-MM-DD]         the daily report (today by default)`;
 
-const CLI_ACTOR: Actor = { id: process.env.USER ?? 'cli', via: 'cli', role: 'operator' };
+const CLI_ACTOR: Actor = { id: userInfo().username || 'cli', via: 'cli', role: 'operator' };
 
 function row(g: GridSummary): string {
   const label = g.demo ? ' [demo]' : '';

@@ -1,0 +1,85 @@
+import type { Job, Queue } from 'bullmq';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log/logger.js';
+import { createRuntime, type Runtime, type Services, startWorker } from '../../src/runtime.js';
+import { REDIS_URL } from './services.js';
+
+export interface TestApp {
+  readonly rt: Runtime;
+  readonly worker: Services | null;
+  close(): Promise<void>;
+}
+
+/** The real runtime on a test database and queue prefix; prices are driven by the test (MARKET_DATA=none). */
+export async function startTestApp(options: {
+  databaseUrl: string;
+  prefix: string;
+  worker?: boolean;
+  env?: Record<string, string>;
+}): Promise<TestApp> {
+  const config = loadConfig({
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: options.prefix,
+    MARKET_DATA: 'none',
+    DEMO_GRIDS: 'false',
+    RECONCILE_EVERY_MS: '600000',
+    LOG_LEVEL: 'error',
+    ...options.env,
+  });
+  const log = createLogger({ level: config.LOG_LEVEL, format: 'json', isTty: false });
+  const rt = await createRuntime(config, log);
+  const worker = options.worker === false ? null : await startWorker(rt);
+  return {
+    rt,
+    worker,
+    async close() {
+      await worker?.stop();
+      await rt.close();
+    },
+  };
+}
+
+let priceSeq = 0;
+
+/** A price reaches the market: the paper exchange matches on it and the grids see it, as the feed would do. */
+export async function movePrice(rt: Runtime, symbol: string, price: string): Promise<void> {
+  priceSeq += 1;
+  await rt.queues.prices.add('price', {
+    symbol,
+    seq: Date.now() * 1000 + (priceSeq % 1000),
+    price,
+    atMs: Date.now(),
+  });
+  await settle(rt);
+}
+
+/** Waits until no job is waiting or running and no order is on its way to the exchange. */
+export async function settle(rt: Runtime, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quietRounds = 0;
+  while (Date.now() < deadline) {
+    const busy = await Promise.all(
+      [rt.queues.prices, rt.queues['grid-events']].map((q: Queue) =>
+        q.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+      ),
+    );
+    const jobs = busy.reduce((n, c) => n + Object.values(c).reduce((a, b) => a + b, 0), 0);
+    const [{ pending }] = (await rt.ds.query(
+      `SELECT count(*)::int AS pending FROM grid_order WHERE status IN ('intent', 'placing')
+          OR (status = 'placed' AND cancel_requested)`,
+    )) as [{ pending: number }];
+    if (jobs === 0 && pending === 0) {
+      quietRounds++;
+      if (quietRounds >= 3) return;
+    } else {
+      quietRounds = 0;
+    }
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  throw new Error('the app did not settle');
+}
+
+export async function failedJobs(rt: Runtime): Promise<Job[]> {
+  return (await Promise.all(Object.values(rt.queues).map((q) => q.getFailed()))).flat();
+}
