@@ -14,6 +14,13 @@ export interface ReconcileReport {
   readonly orphansCancelled: number;
 }
 
+/**
+ * A placement still unanswered after this long is looked up on the exchange. Well above any answer time, so that a
+ * placement in flight in another process is never mistaken for a lost one (a second send would be harmless, the
+ * exchange knows the client order id, but it is noise).
+ */
+const PLACEMENT_TIMEOUT_MS = 10_000;
+
 /** Executions not applied after this long are reported and skipped by the cursor (they still show in /status). */
 const GIVE_UP_AFTER_MS = 60 * 60 * 1000;
 
@@ -39,7 +46,7 @@ export class Reconciler {
   async run(options: { settleMs?: number } = {}): Promise<ReconcileReport> {
     const settle = options.settleMs ?? 2000;
     const missedFills = await this.applyMissedExecutions();
-    const placingResolved = await this.resolveStalePlacements(settle * 5);
+    const placingResolved = await this.resolveStalePlacements(PLACEMENT_TIMEOUT_MS);
     const intentsPlaced = await this.placeStaleIntents(settle);
     const cancelsResent = await this.resendCancels(settle);
     const { vanished, orphans } = await this.compareOpenOrders(settle);

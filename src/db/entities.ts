@@ -139,6 +139,8 @@ export class PaperOrder {
   @Column('numeric') quantity!: string;
   @Column('numeric') filled!: string;
   @Column('numeric') locked!: string;
+  /** How many times this client order id was sent: the first creates the order, the rest are answered "already placed". */
+  @Column('integer', { name: 'place_requests' }) placeRequests!: number;
   @Column('text') status!: 'open' | 'filled' | 'cancelled' | 'rejected';
   @Column('text', { name: 'reject_reason', nullable: true }) rejectReason!: string | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
-import { GridProcessor } from '../../src/app/grid-processor.js';
-import type { Exchange, PlaceOrderRequest, PlaceOutcome } from '../../src/exchange/exchange.js';
+import { ExecutionRouter } from '../../src/app/execution-router.js';
+import { openDatabase } from '../../src/db/data-source.js';
+import { PaperExchange } from '../../src/exchange/paper/paper-exchange.js';
+import { simulatedInstrument } from '../../src/market/instruments.js';
 import { settle, startTestApp, type TestApp } from '../support/app.js';
 import { checkInvariants } from '../support/invariants.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
@@ -16,18 +18,6 @@ describe('two workers on one grid', () => {
   let db: TestDatabase;
   let a: TestApp;
   let b: TestApp;
-  const outcomes = new Map<string, PlaceOutcome['kind'][]>();
-
-  const counting = (exchange: Exchange): Exchange => {
-    const wrapped = Object.create(exchange) as Exchange;
-    wrapped.placeOrder = async (r: PlaceOrderRequest) => {
-      const outcome = await exchange.placeOrder(r);
-      outcomes.set(r.clientOrderId, [...(outcomes.get(r.clientOrderId) ?? []), outcome.kind]);
-      return outcome;
-    };
-    return wrapped;
-  };
-
   beforeAll(async () => {
     db = await createTestDatabase();
     const prefix = testPrefix();
@@ -54,53 +44,43 @@ describe('two workers on one grid', () => {
     });
     if (!created.ok) throw new Error(created.error.message);
     const id = created.value.id;
-    const deps = (app: TestApp) => ({
-      ds: app.rt.ds,
-      bus: {
-        publish: (g: string, e: Parameters<GridProcessor['apply']>[1], k?: string) =>
-          app.rt.queues['grid-events']
-            .add(e.kind, { gridId: g, event: e }, k ? { jobId: `ev-${k}` } : {})
-            .then(() => undefined),
-      },
-      notifier: { notify: async () => undefined },
-      log: app.rt.log,
-    });
-    const pa = new GridProcessor({ ...deps(a), exchange: counting(a.rt.exchange) });
-    const pb = new GridProcessor({ ...deps(b), exchange: counting(b.rt.exchange) });
     // Both processes receive the same start (a redelivered job) and race to carry it out.
-    await Promise.all([
-      pa.apply(id, { kind: 'start', price: 365_000_000_000 }),
-      pb.apply(id, { kind: 'start', price: 365_000_000_000 }),
-    ]);
+    const start = { kind: 'start', price: 365_000_000_000 } as const;
+    await Promise.all([a.rt.processor.apply(id, start), b.rt.processor.apply(id, start)]);
     await settle(a.rt);
-    // Prices move both ways many times; fills arrive through both workers' queues.
+    // The exchange fills on its own (nobody listening); then every fill reaches both processes at once, and both
+    // reconcilers look for unsent intents while the fills' counter orders are being placed.
+    const ds = await openDatabase(db.url, 2);
+    const market = new PaperExchange(ds, {
+      instruments: [simulatedInstrument('ETHUSDT')!],
+      makerFee: '0.001',
+      takerFee: '0.001',
+      openingQuoteBalance: '1000000',
+    });
+    const router = new ExecutionRouter(a.rt.ds, { publish: async () => undefined });
     let seq = 10;
     for (const price of ['3640', '3620', '3660', '3600', '3690', '3580', '3700', '3610', '3655']) {
+      const executions = await market.onPrice('ETHUSDT', ++seq, price);
+      const events = await Promise.all(executions.map((e) => router.toEvent(id, e)));
       await Promise.all([
-        a.rt.exchange.onPrice('ETHUSDT', ++seq, price),
-        b.rt.exchange.onPrice('ETHUSDT', seq, price),
+        ...events.flatMap((e) => [a.rt.processor.apply(id, e!), b.rt.processor.apply(id, e!)]),
+        a.rt.reconciler.run({ settleMs: 0 }),
+        b.rt.reconciler.run({ settleMs: 0 }),
       ]);
-      // Every placement both processes know of is attempted by both at once.
-      const intents = (await a.rt.ds.query(
-        `SELECT client_order_id FROM grid_order WHERE status = 'intent'`,
-      )) as { client_order_id: string }[];
-      await Promise.all(
-        intents.flatMap((r) => [pa.placeIntent(r.client_order_id), pb.placeIntent(r.client_order_id)]),
-      );
       await settle(a.rt);
     }
-    const fills = (await a.rt.ds.query(`SELECT count(*)::int AS n FROM trade WHERE grid_id = $1`, [id])) as [
-      { n: number },
-    ];
-    expect(fills[0].n).toBeGreaterThan(20);
-    // Each client order id reached the exchange as a new order exactly once, whoever sent it.
-    expect(outcomes.size).toBeGreaterThan(20);
-    for (const [clientOrderId, kinds] of outcomes) {
-      expect(
-        kinds.filter((k) => k === 'placed'),
-        clientOrderId,
-      ).toHaveLength(1);
-    }
+    await ds.destroy();
+    const [{ fills }] = (await a.rt.ds.query(`SELECT count(*)::int AS fills FROM trade WHERE grid_id = $1`, [
+      id,
+    ])) as [{ fills: number }];
+    expect(fills).toBeGreaterThan(20);
+    // Every client order id was sent to the exchange exactly once, whichever process sent it.
+    const sent = (await a.rt.ds.query(`SELECT client_order_id, place_requests FROM paper_order`)) as {
+      client_order_id: string;
+      place_requests: number;
+    }[];
+    expect(sent.length).toBeGreaterThan(40);
+    expect(sent.filter((o) => o.place_requests !== 1)).toEqual([]);
     expect(await checkInvariants(a.rt.ds, '1000000')).toEqual([]);
   });
 });

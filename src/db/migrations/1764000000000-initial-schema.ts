@@ -146,6 +146,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         quantity numeric NOT NULL,
         filled numeric NOT NULL DEFAULT 0,
         locked numeric NOT NULL DEFAULT 0,
+        place_requests integer NOT NULL DEFAULT 1,
         status text NOT NULL CHECK (status IN ('open', 'filled', 'cancelled', 'rejected')),
         reject_reason text,
         created_at timestamptz NOT NULL DEFAULT now(),

@@ -108,9 +108,10 @@ export class PaperExchange implements Exchange {
       );
       const order = inserted[0];
       if (!order) {
-        const [existing] = (await m.query(`SELECT * FROM paper_order WHERE client_order_id = $1`, [
-          request.clientOrderId,
-        ])) as OrderRow[];
+        const [[existing]] = (await m.query(
+          `UPDATE paper_order SET place_requests = place_requests + 1 WHERE client_order_id = $1 RETURNING *`,
+          [request.clientOrderId],
+        )) as [OrderRow[], number];
         return {
           kind: 'already-placed',
           exchangeOrderId: existing!.exchange_order_id,
