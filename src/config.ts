@@ -61,6 +61,8 @@ export const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('gridops'),
   RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(5000),
+  /** An order still being placed after this long is looked up on the exchange (its placer is presumed dead). */
+  PLACEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   DAILY_REPORT_CRON: z.string().default('0 8 * * *'),
   REPORT_TIMEZONE: z.string().default('UTC'),
   LIVE_TRADING_CONFIRM: z.literal('yes').optional(),

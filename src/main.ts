@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { type GridsFile, GridsFileError, readGridsFile } from './app/grids-file.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log/logger.js';
 import { createRuntime, type Runtime, type Services, startApi, startWorker } from './runtime.js';
@@ -39,6 +40,17 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  // The grids file is checked before anything starts: a typo should stop the bot with the field named, not later.
+  let gridsFile: GridsFile | null = null;
+  try {
+    gridsFile = config.GRIDS_FILE ? readGridsFile(config.GRIDS_FILE) : null;
+  } catch (e) {
+    if (e instanceof GridsFileError) {
+      process.stderr.write(`gridops: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
   const log = createLogger({
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
@@ -58,7 +70,7 @@ async function main(): Promise<number> {
     `GridOps ${config.ROLE === 'all' ? '' : `(${config.ROLE}) `}trading on the PAPER exchange: no real money`,
   );
   const services: Services[] = [];
-  if (config.ROLE === 'all' || config.ROLE === 'worker') services.push(await startWorker(rt));
+  if (config.ROLE === 'all' || config.ROLE === 'worker') services.push(await startWorker(rt, gridsFile));
   if (config.ROLE === 'all' || config.ROLE === 'api') services.push(await startApi(rt));
   if (config.ROLE === 'bot')
     log.warn('the chat bots are not part of this version yet; the bot role only keeps the process up');

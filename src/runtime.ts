@@ -6,7 +6,7 @@ import { applyGridsFile, createDemoGrids } from './app/bootstrap-grids.js';
 import { ExecutionRouter } from './app/execution-router.js';
 import { GridProcessor } from './app/grid-processor.js';
 import { DEFAULT_FEES, GridService } from './app/grid-service.js';
-import { readGridsFile } from './app/grids-file.js';
+import type { GridsFile } from './app/grids-file.js';
 import { Reconciler } from './app/reconciler.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/data-source.js';
@@ -100,7 +100,15 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   exchange.onExecutions(async (executions) => {
     await router.route(executions);
   });
-  const reconciler = new Reconciler({ ds, exchange, bus, processor, log, router });
+  const reconciler = new Reconciler({
+    ds,
+    exchange,
+    bus,
+    processor,
+    log,
+    router,
+    placementTimeoutMs: config.PLACEMENT_TIMEOUT_MS,
+  });
   const prices = new PriceCache(redis, `${config.QUEUE_PREFIX}:prices`);
   const grids = new GridService({
     ds,
@@ -135,7 +143,7 @@ export interface Services {
 }
 
 /** The worker role: queue workers, reconciliation, the daily report, and (for one process at a time) the market. */
-export async function startWorker(rt: Runtime): Promise<Services> {
+export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = null): Promise<Services> {
   const { config, log, queues } = rt;
   const connection = redisConnection(config.REDIS_URL);
   // Before any new work: make the store agree with the exchange (fills missed while down, intents never sent).
@@ -196,7 +204,9 @@ export async function startWorker(rt: Runtime): Promise<Services> {
         (ticks) => publishTicks(queues[QUEUES.prices], ticks),
         new Map(last.map((r) => [r.symbol, r.last_price])),
       );
-      void bootstrapGrids(rt).catch((e) => log.error(`could not set up grids: ${(e as Error).message}`));
+      void bootstrapGrids(rt, gridsFile).catch((e) =>
+        log.error(`could not set up grids: ${(e as Error).message}`),
+      );
     } else if (feed) {
       log.warn('market feed lease lost; stopping the feed');
       await feed.stop();
@@ -232,7 +242,7 @@ async function publishTicks(queue: Queue, ticks: readonly PriceTick[]): Promise<
   );
 }
 
-async function bootstrapGrids(rt: Runtime): Promise<void> {
+async function bootstrapGrids(rt: Runtime, gridsFile: GridsFile | null): Promise<void> {
   const { config, log } = rt;
   // Grids start at a live price: wait for the first one of each symbol.
   for (let i = 0; i < 100; i++) {
@@ -240,8 +250,8 @@ async function bootstrapGrids(rt: Runtime): Promise<void> {
     if (rt.symbols.every((s) => known.some((p) => p.symbol === s))) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  if (config.GRIDS_FILE) {
-    await applyGridsFile(rt.grids, readGridsFile(config.GRIDS_FILE), log);
+  if (gridsFile) {
+    await applyGridsFile(rt.grids, gridsFile, log);
   } else if (config.DEMO_GRIDS) {
     await createDemoGrids({
       ds: rt.ds,
@@ -262,7 +272,7 @@ export async function startApi(rt: Runtime): Promise<Services> {
       exchange: () => rt.exchange.balances(),
     },
   });
-  await server.listen({ port: rt.config.HTTP_PORT, host: rt.config.HTTP_HOST });
-  rt.log.info(`HTTP on http://${rt.config.HTTP_HOST}:${rt.config.HTTP_PORT} (/healthz, /readyz)`);
+  const address = await server.listen({ port: rt.config.HTTP_PORT, host: rt.config.HTTP_HOST });
+  rt.log.info(`HTTP on ${address} (/healthz, /readyz)`);
   return { stop: () => server.close() };
 }

@@ -19,7 +19,7 @@ export interface ReconcileReport {
  * placement in flight in another process is never mistaken for a lost one (a second send would be harmless, the
  * exchange knows the client order id, but it is noise).
  */
-const PLACEMENT_TIMEOUT_MS = 10_000;
+export const DEFAULT_PLACEMENT_TIMEOUT_MS = 10_000;
 
 /** Executions not applied after this long are reported and skipped by the cursor (they still show in /status). */
 const GIVE_UP_AFTER_MS = 60 * 60 * 1000;
@@ -40,13 +40,16 @@ export class Reconciler {
       processor: GridProcessor;
       log: Logger;
       router: ExecutionRouter;
+      placementTimeoutMs?: number;
     },
   ) {}
 
   async run(options: { settleMs?: number } = {}): Promise<ReconcileReport> {
     const settle = options.settleMs ?? 2000;
     const missedFills = await this.applyMissedExecutions();
-    const placingResolved = await this.resolveStalePlacements(PLACEMENT_TIMEOUT_MS);
+    const placingResolved = await this.resolveStalePlacements(
+      this.deps.placementTimeoutMs ?? DEFAULT_PLACEMENT_TIMEOUT_MS,
+    );
     const intentsPlaced = await this.placeStaleIntents(settle);
     const cancelsResent = await this.resendCancels(settle);
     const { vanished, orphans } = await this.compareOpenOrders(settle);
