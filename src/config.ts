@@ -60,6 +60,13 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('gridops'),
+  /** How long the market-feed lease lives without renewal: the longest a dead feed holder blocks a successor. */
+  MARKET_LEASE_MS: z.coerce.number().int().min(500).default(15_000),
+  /**
+   * BullMQ's job lock: a job whose worker died is noticed as stalled and retried within about this long.
+   * Locks are renewed at half this period, so a shorter one only costs a little Redis traffic.
+   */
+  JOB_LOCK_MS: z.coerce.number().int().min(500).default(10_000),
   RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(5000),
   /** An order still being placed after this long is looked up on the exchange (its placer is presumed dead). */
   PLACEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

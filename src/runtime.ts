@@ -150,7 +150,13 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
   await rt.reconciler.run({ settleMs: 1000 });
 
   const make = (name: QueueName, handler: (job: Job) => Promise<void>, concurrency: number) => {
-    const worker = new Worker(name, handler, { connection, prefix: config.QUEUE_PREFIX, concurrency });
+    const worker = new Worker(name, handler, {
+      connection,
+      prefix: config.QUEUE_PREFIX,
+      concurrency,
+      lockDuration: config.JOB_LOCK_MS,
+      stalledInterval: config.JOB_LOCK_MS,
+    });
     worker.on('failed', (job, error) => {
       log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade }, `job failed: ${error.message}`);
     });
@@ -192,7 +198,7 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
 
   let feed: MarketFeed | null = null;
   const wantsFeed = config.MARKET_DATA !== 'none';
-  const lease = new Lease(rt.redis, `${config.QUEUE_PREFIX}:lease:market`, 15_000, async (held) => {
+  const lease = new Lease(rt.redis, `${config.QUEUE_PREFIX}:lease:market`, config.MARKET_LEASE_MS, async (held) => {
     if (held) {
       log.info('this process now runs the market feed');
       feed = createFeed(config, rt.symbols);
