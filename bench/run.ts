@@ -1,11 +1,15 @@
 import { benchBacktest } from './backtest.js';
+import { benchFillLatency, benchScale } from './paper.js';
 
-/** `npm run bench`: prints figures, asserts nothing about time. */
+/** `npm run bench [section ...]`: prints figures, asserts nothing about time. Sections: backtest, latency, scale. */
 const sections: Record<string, () => void | Promise<void>> = {
   backtest: benchBacktest,
+  latency: benchFillLatency,
+  scale: () => benchScale(Number(process.env.BENCH_SCALE_SECONDS ?? 60)),
 };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(sections)) {
   if (only.length === 0 || only.includes(name)) await run();
 }
+process.exit(0);

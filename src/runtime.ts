@@ -198,27 +198,32 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
 
   let feed: MarketFeed | null = null;
   const wantsFeed = config.MARKET_DATA !== 'none';
-  const lease = new Lease(rt.redis, `${config.QUEUE_PREFIX}:lease:market`, config.MARKET_LEASE_MS, async (held) => {
-    if (held) {
-      log.info('this process now runs the market feed');
-      feed = createFeed(config, rt.symbols);
-      const last = (await rt.ds.query(`SELECT symbol, last_price FROM paper_market`)) as {
-        symbol: string;
-        last_price: string;
-      }[];
-      feed.start(
-        (ticks) => publishTicks(queues[QUEUES.prices], ticks),
-        new Map(last.map((r) => [r.symbol, r.last_price])),
-      );
-      void bootstrapGrids(rt, gridsFile).catch((e) =>
-        log.error(`could not set up grids: ${(e as Error).message}`),
-      );
-    } else if (feed) {
-      log.warn('market feed lease lost; stopping the feed');
-      await feed.stop();
-      feed = null;
-    }
-  });
+  const lease = new Lease(
+    rt.redis,
+    `${config.QUEUE_PREFIX}:lease:market`,
+    config.MARKET_LEASE_MS,
+    async (held) => {
+      if (held) {
+        log.info('this process now runs the market feed');
+        feed = createFeed(config, rt.symbols);
+        const last = (await rt.ds.query(`SELECT symbol, last_price FROM paper_market`)) as {
+          symbol: string;
+          last_price: string;
+        }[];
+        feed.start(
+          (ticks) => publishTicks(queues[QUEUES.prices], ticks),
+          new Map(last.map((r) => [r.symbol, r.last_price])),
+        );
+        void bootstrapGrids(rt, gridsFile).catch((e) =>
+          log.error(`could not set up grids: ${(e as Error).message}`),
+        );
+      } else if (feed) {
+        log.warn('market feed lease lost; stopping the feed');
+        await feed.stop();
+        feed = null;
+      }
+    },
+  );
   if (wantsFeed) lease.start();
 
   return {

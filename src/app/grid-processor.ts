@@ -1,14 +1,5 @@
 import type { DataSource } from 'typeorm';
-import {
-  hasTrade,
-  insertTrade,
-  lockGrid,
-  markOrderFilled,
-  recordCommands,
-  refreshPosition,
-  saveGridState,
-} from '../db/grid-repository.js';
-import { withTransaction } from '../db/transactions.js';
+import { commitStep, loadGrid } from '../db/grid-repository.js';
 import type { GridCommand, GridEvent, GridNote } from '../engine/grid/events.js';
 import type { GridState, OpenOrder } from '../engine/grid/state.js';
 import { step } from '../engine/grid/step.js';
@@ -45,82 +36,84 @@ export interface AppliedEvent {
 }
 
 /**
- * Applies grid events and carries out their commands. An event is applied in one Postgres transaction: lock the grid
- * row, run the engine step, save the state, record the fill (unique per execution id) and the order intents. Only
- * after the commit do orders reach the exchange, each claimed first (intent → placing) so that two workers, or a
- * worker and the reconciler, never send the same order, and each keyed by its client order id so that a retry after a
- * crash is recognised by the exchange. Outcomes (rejected, cancelled) come back as events through the bus.
+ * Applies grid events and carries out their commands. An event is applied atomically: load the grid, run the engine
+ * step, and write the new state, the fill (unique per execution id) and the orders it wants in one statement guarded
+ * by the state's version (another process got there first: start again). Only after that write do orders reach the
+ * exchange: the committing process owns them ('placing'), the reconciler takes over those whose owner died, and the
+ * exchange knows each by its client order id, so a retry is recognised. Outcomes (rejected, cancelled) come back as
+ * events through the bus.
  */
 export class GridProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
+  /**
+   * Applies one event: load the state, run the engine, write the outcome in one guarded statement; if another
+   * process wrote the grid in between (its version moved), start again from the new state.
+   */
   async apply(gridId: string, event: GridEvent): Promise<AppliedEvent> {
     const { ds } = this.deps;
-    const result = await withTransaction(ds, async (m) => {
-      const grid = await lockGrid(m, gridId);
-      const none = {
-        applied: false,
-        commands: [],
-        notes: [],
-        state: grid?.state ?? null,
-        symbol: '',
-        side: null,
-      };
-      if (!grid) return none;
-      if (event.kind === 'fill' && (await hasTrade(m, event.execId))) return none;
+    for (let attempt = 1; ; attempt++) {
+      const grid = await loadGrid(ds, gridId, event.kind === 'fill' ? event.execId : null);
+      const none: AppliedEvent = { applied: false, commands: [], notes: [], state: grid?.state ?? null };
+      if (!grid || grid.executionRecorded) return none;
       const out = step(grid.state, event);
-      const skipped = out.notes.some((n) => ['duplicate-fill', 'unknown-order', 'overfill'].includes(n.kind));
-      if (out.state === grid.state || (skipped && out.commands.length === 0 && event.kind === 'fill')) {
+      const skipped = out.notes.some(
+        (n) => n.kind === 'duplicate-fill' || n.kind === 'unknown-order' || n.kind === 'overfill',
+      );
+      if (out.state === grid.state || (event.kind === 'fill' && skipped))
         return { ...none, notes: out.notes };
+      const order = event.kind === 'fill' ? findOrder(grid.state, event.clientOrderId) : null;
+      const trade =
+        event.kind === 'fill' && order
+          ? {
+              execId: event.execId,
+              clientOrderId: event.clientOrderId,
+              side: order.side,
+              purpose: purposeOf(event.clientOrderId),
+              price: priceText(event.price),
+              quantity: decText(new Dec(grid.state.plan!.qtyStep).times(event.lots)),
+              fee: decText(new Dec(out.state.ledger.fees).minus(grid.state.ledger.fees)),
+              feeCurrency: 'quote',
+              realizedPnl: decText(new Dec(out.state.ledger.gridProfit).minus(grid.state.ledger.gridProfit)),
+              executedAt: new Date(event.executedAtMs ?? Date.now()),
+              orderDone: findOrder(out.state, event.clientOrderId) === null,
+            }
+          : null;
+      const outcome = await commitStep(ds, grid, out.state, out.commands, trade);
+      if (outcome === 'duplicate-fill') return none;
+      if (outcome === 'stale') {
+        if (attempt >= 50)
+          throw new Error(`grid ${gridId}: could not apply ${event.kind} after ${attempt} attempts`);
+        continue;
       }
-      await saveGridState(m, grid, out.state);
-      let side: 'buy' | 'sell' | null = null;
-      if (event.kind === 'fill') {
-        const order = findOrder(grid.state, event.clientOrderId)!;
-        side = order.side;
-        const before = grid.state.ledger;
-        const after = out.state.ledger;
-        await insertTrade(m, {
-          execId: event.execId,
-          gridId,
-          clientOrderId: event.clientOrderId,
-          symbol: grid.symbol,
-          side: order.side,
-          purpose: purposeOf(event.clientOrderId),
-          price: priceText(event.price),
-          quantity: decText(new Dec(grid.state.plan!.qtyStep).times(event.lots)),
-          fee: decText(new Dec(after.fees).minus(before.fees)),
-          feeCurrency: 'quote',
-          realizedPnl: decText(new Dec(after.gridProfit).minus(before.gridProfit)),
-          executedAt: new Date(event.executedAtMs ?? Date.now()),
-        });
-        if (!findOrder(out.state, event.clientOrderId)) await markOrderFilled(m, event.clientOrderId);
-        await refreshPosition(m, grid.symbol, priceText(event.price));
-      }
-      await recordCommands(m, gridId, grid.symbol, out.commands);
-      return {
-        applied: true,
-        commands: out.commands,
-        notes: out.notes,
-        state: out.state,
-        symbol: grid.symbol,
-        side,
-      };
-    });
-    if (result.applied) {
-      await this.execute(result.commands);
-      await this.announce(gridId, result.symbol, event, result, result.side);
+      const applied = { applied: true, commands: out.commands, notes: out.notes, state: out.state };
+      await this.execute(grid.symbol, gridId, out.commands);
+      await this.announce(gridId, grid.symbol, event, applied, order?.side ?? null);
+      return applied;
     }
-    return result;
   }
 
-  /** Sends commands to the exchange; placements in parallel (bounded), since a start places dozens at once. */
-  async execute(commands: readonly GridCommand[]): Promise<void> {
+  /**
+   * Sends the commands of an event this process just committed (its orders are already claimed: 'placing');
+   * placements in parallel (bounded), since a start places dozens at once.
+   */
+  private async execute(symbol: string, gridId: string, commands: readonly GridCommand[]): Promise<void> {
     const queue = [...commands];
     const worker = async () => {
       for (let c = queue.shift(); c; c = queue.shift()) {
-        if (c.kind === 'place') await this.placeIntent(c.clientOrderId);
-        else await this.requestCancel(c.clientOrderId);
+        if (c.kind === 'place') {
+          await this.sendPlacement({
+            client_order_id: c.clientOrderId,
+            grid_id: gridId,
+            symbol,
+            side: c.side,
+            type: c.type,
+            price: c.priceText,
+            quantity: c.qtyText,
+          });
+        } else {
+          await this.requestCancel(c.clientOrderId);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
@@ -139,7 +132,9 @@ export class GridProcessor {
   }
 
   /** Sends a claimed order ('placing') to the exchange and records what the exchange said. */
-  async sendPlacement(order: OrderRow): Promise<void> {
+  private async sendPlacement(
+    order: Pick<OrderRow, 'client_order_id' | 'grid_id' | 'symbol' | 'side' | 'type' | 'price' | 'quantity'>,
+  ): Promise<void> {
     const { ds, exchange, bus, log } = this.deps;
     const outcome = await exchange.placeOrder({
       symbol: order.symbol,

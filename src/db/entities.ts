@@ -21,7 +21,7 @@ export class GridConfig {
   @Column('text', { name: 'stop_reason', nullable: true }) stopReason!: string | null;
   @Column('boolean') demo!: boolean;
   @Column('text') source!: string;
-  @Column('jsonb') state!: unknown;
+  @Column('json') state!: unknown;
   @Column('integer') version!: number;
   @Column('numeric', { name: 'base_qty' }) baseQty!: string;
   /** What the base held cost: the sum of each held lot's quantity x entry price. */

@@ -1,61 +1,34 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { GridCommand } from '../engine/grid/events.js';
 import type { GridState } from '../engine/grid/state.js';
 import { gridFigures } from '../engine/grid/summary.js';
 
-export interface LockedGrid {
+export interface LoadedGrid {
   readonly id: string;
   readonly symbol: string;
   readonly state: GridState;
   readonly version: number;
+  /** The execution of the event being applied is already a trade (a redelivered fill). */
+  readonly executionRecorded: boolean;
 }
 
-/** Loads a grid's engine state and holds its row lock until the transaction ends: one event at a time per grid. */
-export async function lockGrid(m: EntityManager, gridId: string): Promise<LockedGrid | null> {
-  const rows = (await m.query(`SELECT id, symbol, state, version FROM grid WHERE id = $1 FOR UPDATE`, [
-    gridId,
-  ])) as {
-    id: string;
-    symbol: string;
-    state: GridState;
-    version: number;
-  }[];
+/** A grid's engine state and version, and whether a given execution is already recorded: one round trip. */
+export async function loadGrid(
+  ds: DataSource,
+  gridId: string,
+  execId: string | null,
+): Promise<LoadedGrid | null> {
+  const rows = (await ds.query(
+    `SELECT id, symbol, state, version, EXISTS (SELECT 1 FROM trade WHERE exec_id = $2) AS "executionRecorded"
+       FROM grid WHERE id = $1`,
+    [gridId, execId],
+  )) as LoadedGrid[];
   return rows[0] ?? null;
-}
-
-export async function hasTrade(m: EntityManager, execId: string): Promise<boolean> {
-  const rows = await m.query(`SELECT 1 FROM trade WHERE exec_id = $1`, [execId]);
-  return rows.length > 0;
-}
-
-export async function saveGridState(m: EntityManager, grid: LockedGrid, state: GridState): Promise<void> {
-  const f = gridFigures(state);
-  const [, count] = (await m.query(
-    `UPDATE grid SET state = $3, version = version + 1, status = $4, stop_reason = $5, base_qty = $6, base_cost = $7,
-       quote_balance = $8, realized_pnl = $9, fees = $10, updated_at = now()
-     WHERE id = $1 AND version = $2`,
-    [
-      grid.id,
-      grid.version,
-      JSON.stringify(state),
-      state.status,
-      state.stopReason,
-      f.baseQty,
-      f.baseCost,
-      f.quoteBalance,
-      f.realizedPnl,
-      f.fees,
-    ],
-  )) as [unknown, number];
-  // The row lock makes this impossible; the version check is the second line of defence.
-  if (count !== 1) throw new Error(`grid ${grid.id} changed under its lock (version ${grid.version})`);
 }
 
 export interface TradeRow {
   readonly execId: string;
-  readonly gridId: string;
   readonly clientOrderId: string;
-  readonly symbol: string;
   readonly side: 'buy' | 'sell';
   readonly purpose: string;
   readonly price: string;
@@ -64,62 +37,124 @@ export interface TradeRow {
   readonly feeCurrency: string;
   readonly realizedPnl: string;
   readonly executedAt: Date;
+  /** The fill completed its order. */
+  readonly orderDone: boolean;
 }
 
-export async function insertTrade(m: EntityManager, t: TradeRow): Promise<void> {
-  await m.query(
-    `INSERT INTO trade (exec_id, grid_id, client_order_id, symbol, side, purpose, price, quantity, fee, fee_currency,
-       realized_pnl, executed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [
-      t.execId,
-      t.gridId,
-      t.clientOrderId,
-      t.symbol,
-      t.side,
-      t.purpose,
-      t.price,
-      t.quantity,
-      t.fee,
-      t.feeCurrency,
-      t.realizedPnl,
-      t.executedAt,
-    ],
-  );
-}
+export type CommitOutcome = 'committed' | 'stale' | 'duplicate-fill';
 
-/** Order intents are written in the same transaction as the state that wants them: none is lost, none doubled. */
-export async function recordCommands(
-  m: EntityManager,
-  gridId: string,
-  symbol: string,
+/**
+ * Writes the outcome of one engine step as a single statement, so it is all or nothing without an explicit
+ * transaction: the new state (only if the version is still the one the step started from), the fill, and the orders
+ * the step wants (written already claimed, 'placing', by this process, which sends them right after; if it dies
+ * first, the reconciler finds them still 'placing', asks the exchange, and sends what never arrived). Every part
+ * hangs off the state update, so a stale version writes nothing; a fill already recorded fails on trade.exec_id.
+ */
+export async function commitStep(
+  ds: DataSource,
+  grid: LoadedGrid,
+  state: GridState,
   commands: readonly GridCommand[],
-): Promise<void> {
-  for (const c of commands) {
-    if (c.kind === 'place') {
-      await m.query(
-        `INSERT INTO grid_order (client_order_id, grid_id, symbol, cell, side, type, purpose, price, quantity, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'intent') ON CONFLICT (client_order_id) DO NOTHING`,
-        [c.clientOrderId, gridId, symbol, c.cell, c.side, c.type, c.purpose, c.priceText, c.qtyText],
-      );
-    } else {
-      await m.query(
-        `UPDATE grid_order SET cancel_requested = true, updated_at = now() WHERE client_order_id = $1`,
-        [c.clientOrderId],
-      );
-    }
+  trade: TradeRow | null,
+): Promise<CommitOutcome> {
+  const f = gridFigures(state);
+  const places = commands.flatMap((c) =>
+    c.kind === 'place'
+      ? [
+          {
+            id: c.clientOrderId,
+            cell: c.cell,
+            side: c.side,
+            type: c.type,
+            purpose: c.purpose,
+            price: c.priceText,
+            quantity: c.qtyText,
+          },
+        ]
+      : [],
+  );
+  const cancels = commands.flatMap((c) => (c.kind === 'cancel' ? [c.clientOrderId] : []));
+  try {
+    const [row] = (await ds.query(
+      `WITH g AS (
+         UPDATE grid SET state = $3, version = version + 1, status = $4, stop_reason = $5, base_qty = $6,
+                base_cost = $7, quote_balance = $8, realized_pnl = $9, fees = $10, updated_at = now()
+          WHERE id = $1 AND version = $2
+          RETURNING id, symbol),
+       t AS (
+         INSERT INTO trade (exec_id, grid_id, client_order_id, symbol, side, purpose, price, quantity, fee,
+                            fee_currency, realized_pnl, executed_at)
+         SELECT x.exec_id, g.id, x.client_order_id, g.symbol, x.side, x.purpose, x.price, x.quantity, x.fee,
+                x.fee_currency, x.realized_pnl, x.executed_at
+           FROM g, jsonb_to_record($11::jsonb) AS x(exec_id text, client_order_id text, side text, purpose text,
+                price numeric, quantity numeric, fee numeric, fee_currency text, realized_pnl numeric,
+                executed_at timestamptz)
+          WHERE $11::jsonb IS NOT NULL
+          RETURNING 1),
+       filled AS (
+         UPDATE grid_order o SET status = 'filled', updated_at = now() FROM g
+          WHERE o.client_order_id = $12 RETURNING 1),
+       placed AS (
+         INSERT INTO grid_order (client_order_id, grid_id, symbol, cell, side, type, purpose, price, quantity, status)
+         SELECT o.id, g.id, g.symbol, o.cell, o.side, o.type, o.purpose, o.price::numeric, o.quantity::numeric,
+                'placing'
+           FROM g, jsonb_to_recordset($13::jsonb)
+                AS o(id text, cell int, side text, type text, purpose text, price text, quantity text)
+         ON CONFLICT (client_order_id) DO NOTHING
+         RETURNING 1),
+       cancelled AS (
+         UPDATE grid_order o SET cancel_requested = true, updated_at = now() FROM g
+          WHERE o.client_order_id = ANY($14) RETURNING 1)
+       SELECT (SELECT count(*) FROM g)::int AS written, (SELECT count(*) FROM t)::int AS trades,
+              (SELECT count(*) FROM filled)::int AS filled, (SELECT count(*) FROM placed)::int AS placed,
+              (SELECT count(*) FROM cancelled)::int AS cancelled`,
+      [
+        grid.id,
+        grid.version,
+        JSON.stringify(state),
+        state.status,
+        state.stopReason,
+        f.baseQty,
+        f.baseCost,
+        f.quoteBalance,
+        f.realizedPnl,
+        f.fees,
+        trade
+          ? JSON.stringify({
+              exec_id: trade.execId,
+              client_order_id: trade.clientOrderId,
+              side: trade.side,
+              purpose: trade.purpose,
+              price: trade.price,
+              quantity: trade.quantity,
+              fee: trade.fee,
+              fee_currency: trade.feeCurrency,
+              realized_pnl: trade.realizedPnl,
+              executed_at: trade.executedAt.toISOString(),
+            })
+          : null,
+        trade?.orderDone ? trade.clientOrderId : null,
+        JSON.stringify(places),
+        cancels,
+      ],
+    )) as { written: number }[];
+    return row!.written === 1 ? 'committed' : 'stale';
+  } catch (e) {
+    const error = e as {
+      driverError?: { code?: string; constraint?: string };
+      code?: string;
+      constraint?: string;
+    };
+    const code = error.driverError?.code ?? error.code;
+    const constraint = error.driverError?.constraint ?? error.constraint;
+    if (code === '23505' && constraint === 'trade_exec_id_key') return 'duplicate-fill';
+    throw e;
   }
 }
 
-export async function markOrderFilled(m: EntityManager, clientOrderId: string): Promise<void> {
-  await m.query(`UPDATE grid_order SET status = 'filled', updated_at = now() WHERE client_order_id = $1`, [
-    clientOrderId,
-  ]);
-}
-
 /** The symbol's position is the sum of its grids; unrealized P/L is marked at the given price. */
-export async function refreshPosition(m: EntityManager, symbol: string, markPrice: string): Promise<void> {
-  await m.query(
+export async function refreshPosition(ds: DataSource, symbol: string, markPrice: string): Promise<void> {
+  await ds.query(
     `INSERT INTO position (symbol, quantity, cost_basis, avg_entry, realized_pnl, unrealized_pnl, updated_at)
      SELECT $1, COALESCE(SUM(base_qty), 0), COALESCE(SUM(base_cost), 0),
             CASE WHEN SUM(base_qty) > 0 THEN SUM(base_cost) / SUM(base_qty) END,

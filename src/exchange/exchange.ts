@@ -96,6 +96,9 @@ export interface Exchange {
   /** Executions after a cursor (null: from the beginning), oldest first. */
   executionsAfter(cursor: string | null, limit: number): Promise<Execution[]>;
   balances(): Promise<Balance[]>;
-  /** Pushes executions as they happen (a WebSocket on a real exchange); reconciliation catches what a push misses. */
-  onExecutions(listener: ExecutionListener): void;
+  /**
+   * Pushes executions as they happen (a WebSocket on a real exchange); reconciliation catches what a push misses.
+   * `first` puts a listener ahead of the others (a probe that must see the moment of the fill, as in the benchmarks).
+   */
+  onExecutions(listener: ExecutionListener, options?: { first?: boolean }): void;
 }

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { GridProcessor } from '../app/grid-processor.js';
 import type { GridEventBus } from '../app/ports.js';
 import type { Reconciler } from '../app/reconciler.js';
+import { refreshPosition } from '../db/grid-repository.js';
 import { toPriceUnits } from '../engine/money.js';
 import type { PaperExchange } from '../exchange/paper/paper-exchange.js';
 import type { Logger } from '../log/logger.js';

@@ -28,7 +28,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         stop_reason text,
         demo boolean NOT NULL DEFAULT false,
         source text NOT NULL,
-        state jsonb NOT NULL,
+        state json NOT NULL,
         version integer NOT NULL DEFAULT 0,
         base_qty numeric NOT NULL DEFAULT 0,
         base_cost numeric NOT NULL DEFAULT 0,
@@ -38,6 +38,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
+    // The engine state is rewritten on every event and only ever read whole: plain json (stored as text, no jsonb
+    // conversion) without compression is the cheapest to write.
+    await q.query(`ALTER TABLE grid ALTER COLUMN state SET STORAGE EXTERNAL`);
     await q.query(`CREATE INDEX grid_symbol_active ON grid (symbol) WHERE status IN ('running', 'paused')`);
     await q.query(`
       CREATE TABLE grid_order (

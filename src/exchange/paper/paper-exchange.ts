@@ -89,84 +89,97 @@ export class PaperExchange implements Exchange {
     return this.instruments.get(symbol);
   }
 
-  onExecutions(listener: ExecutionListener): void {
-    this.listeners.push(listener);
+  onExecutions(listener: ExecutionListener, options: { first?: boolean } = {}): void {
+    if (options.first) this.listeners.unshift(listener);
+    else this.listeners.push(listener);
   }
 
   async placeOrder(request: PlaceOrderRequest): Promise<PlaceOutcome> {
     const instrument = this.instruments.get(request.symbol);
     if (!instrument)
       return { kind: 'rejected', reason: 'unknown-symbol', message: `unknown symbol ${request.symbol}` };
-    const executions: ExecutionRow[] = [];
-    const outcome = await withTransaction(this.ds, async (m) => {
-      executions.length = 0;
-      const inserted: OrderRow[] = await m.query(
-        `INSERT INTO paper_order (client_order_id, exchange_order_id, symbol, side, type, price, quantity, status)
-         VALUES ($1, 'p-' || $1, $2, $3, $4, $5, $6, 'open')
-         ON CONFLICT (client_order_id) DO NOTHING RETURNING *`,
-        [request.clientOrderId, request.symbol, request.side, request.type, request.price, request.qty],
-      );
-      const order = inserted[0];
-      if (!order) {
-        const [[existing]] = (await m.query(
-          `UPDATE paper_order SET place_requests = place_requests + 1 WHERE client_order_id = $1 RETURNING *`,
-          [request.clientOrderId],
-        )) as [OrderRow[], number];
-        return {
-          kind: 'already-placed',
-          exchangeOrderId: existing!.exchange_order_id,
-          status: existing!.status,
-        } as const;
-      }
-      const refusal = this.validate(request, instrument);
-      if (refusal) return this.reject(m, order, refusal.reason, refusal.message);
-      const [market] = (await m.query(`SELECT last_price FROM paper_market WHERE symbol = $1`, [
+    const refusal = this.validate(request, instrument);
+    let last: Dec | null = null;
+    if (request.type === 'market') {
+      const [market] = (await this.ds.query(`SELECT last_price FROM paper_market WHERE symbol = $1`, [
         request.symbol,
       ])) as {
         last_price: string;
       }[];
-      const last = market ? new Dec(market.last_price) : null;
-      const crosses =
-        request.type === 'market' ||
-        (last !== null &&
-          (request.side === 'buy' ? new Dec(request.price!).gte(last) : new Dec(request.price!).lte(last)));
-      if (crosses && last === null)
-        return this.reject(m, order, 'no-price', `no market price for ${request.symbol} yet`);
-      const execPrice = request.type === 'market' ? last! : new Dec(request.price!);
-      const feeRate = crosses ? this.options.takerFee : this.options.makerFee;
-      // Funds are held as the order rests: quote (with its fee) for a buy, base for a sell.
-      const qty = new Dec(request.qty);
-      const hold =
-        request.side === 'buy'
-          ? qty.times(request.type === 'market' ? last! : request.price!).times(new Dec(1).plus(feeRate))
-          : qty;
-      const asset = request.side === 'buy' ? instrument.quoteAsset : instrument.baseAsset;
-      // TypeORM answers an UPDATE with [rows, count].
-      const [heldRows] = (await m.query(
-        `UPDATE paper_balance SET locked = locked + $2 WHERE asset = $1 AND total - locked >= $2 RETURNING asset`,
-        [asset, decText(hold)],
-      )) as [unknown[], number];
-      if (heldRows.length === 0) {
-        return this.reject(
-          m,
-          order,
-          'insufficient-balance',
-          `insufficient ${asset}: ${decText(hold)} needed`,
-        );
-      }
-      await m.query(`UPDATE paper_order SET locked = $2 WHERE client_order_id = $1`, [
-        order.client_order_id,
-        decText(hold),
-      ]);
-      if (crosses) {
-        executions.push(
-          await this.fill(m, { ...order, locked: decText(hold) }, instrument, execPrice, false),
-        );
-      }
-      return { kind: 'placed', exchangeOrderId: order.exchange_order_id } as const;
+      last = market ? new Dec(market.last_price) : null;
+    }
+    const qty = new Dec(request.qty);
+    // Funds are held while the order rests: quote (at the larger fee rate) for a buy, the base for a sell.
+    const fee = Dec.max(this.options.makerFee, this.options.takerFee);
+    const hold =
+      request.side === 'buy'
+        ? qty.times(request.type === 'market' ? (last ?? 0) : request.price!).times(fee.plus(1))
+        : qty;
+    const asset = request.side === 'buy' ? instrument.quoteAsset : instrument.baseAsset;
+    // One statement, so the common case (a resting limit order) is one round trip: record the order, hold its funds,
+    // and read the market price, atomically. The rare cases (already placed, short of funds, crossing) follow.
+    const [order] = (await this.ds.query(
+      `WITH o AS (
+         INSERT INTO paper_order (client_order_id, exchange_order_id, symbol, side, type, price, quantity, locked,
+                                  status, reject_reason)
+         VALUES ($1, 'p-' || $1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (client_order_id) DO NOTHING
+         RETURNING *),
+       held AS (
+         UPDATE paper_balance b SET locked = b.locked + $7 FROM o
+          WHERE b.asset = $10 AND o.status = 'open' AND b.total - b.locked >= $7::numeric
+          RETURNING 1)
+       SELECT o.*, (SELECT count(*) FROM held)::int AS held,
+              (SELECT last_price FROM paper_market WHERE symbol = $2) AS last_price
+         FROM o`,
+      [
+        request.clientOrderId,
+        request.symbol,
+        request.side,
+        request.type,
+        request.price,
+        request.qty,
+        refusal ? '0' : decText(hold),
+        refusal ? 'rejected' : 'open',
+        refusal ? `${refusal.reason}: ${refusal.message}` : null,
+        asset,
+      ],
+    )) as (OrderRow & { held: number; last_price: string | null })[];
+    if (!order) {
+      const [[existing]] = (await this.ds.query(
+        `UPDATE paper_order SET place_requests = place_requests + 1 WHERE client_order_id = $1 RETURNING *`,
+        [request.clientOrderId],
+      )) as [OrderRow[], number];
+      return {
+        kind: 'already-placed',
+        exchangeOrderId: existing!.exchange_order_id,
+        status: existing!.status,
+      };
+    }
+    if (refusal) return { kind: 'rejected', ...refusal };
+    if (order.held === 0) {
+      return this.reject(order, 'insufficient-balance', `insufficient ${asset}: ${decText(hold)} needed`);
+    }
+    last ??= order.last_price === null ? null : new Dec(order.last_price);
+    const crosses =
+      request.type === 'market' ||
+      (last !== null &&
+        (request.side === 'buy' ? new Dec(request.price!).gte(last) : new Dec(request.price!).lte(last)));
+    if (!crosses) return { kind: 'placed', exchangeOrderId: order.exchange_order_id };
+    if (last === null) return this.reject(order, 'no-price', `no market price for ${request.symbol} yet`);
+    // A market order, or a limit priced through the market: it takes liquidity at once, at the taker fee.
+    const price = request.type === 'market' ? last : new Dec(request.price!);
+    const executions: ExecutionRow[] = [];
+    await withTransaction(this.ds, async (m) => {
+      executions.length = 0;
+      const [open] = (await m.query(
+        `SELECT * FROM paper_order WHERE client_order_id = $1 AND status = 'open' FOR UPDATE`,
+        [order.client_order_id],
+      )) as OrderRow[];
+      if (open) executions.push(await this.fill(m, open, instrument, price, false));
     });
     await this.publish(executions);
-    return outcome;
+    return { kind: 'placed', exchangeOrderId: order.exchange_order_id };
   }
 
   async cancelOrder(_symbol: string, clientOrderId: string): Promise<CancelOutcome> {
@@ -260,8 +273,9 @@ export class PaperExchange implements Exchange {
           [symbol, market!.last_price, price],
         );
       }
+      if (crossed.length > 0) await this.lockBalances(m, instrument);
       for (const order of crossed) {
-        executions.push(await this.fill(m, order, instrument, new Dec(order.price!), true));
+        executions.push(await this.fill(m, order, instrument, new Dec(order.price!), true, true));
       }
       await m.query(
         `UPDATE paper_market SET last_price = $2, last_seq = $3, updated_at = now() WHERE symbol = $1`,
@@ -307,17 +321,33 @@ export class PaperExchange implements Exchange {
     return null;
   }
 
+  /** Refuses an order already recorded as open: it releases whatever it held and answers why. */
   private async reject(
-    m: EntityManager,
-    order: OrderRow,
+    order: OrderRow & { held: number },
     reason: Extract<PlaceOutcome, { kind: 'rejected' }>['reason'],
     message: string,
   ): Promise<PlaceOutcome> {
-    await m.query(
-      `UPDATE paper_order SET status = 'rejected', reject_reason = $2 WHERE client_order_id = $1`,
-      [order.client_order_id, `${reason}: ${message}`],
-    );
+    await withTransaction(this.ds, async (m) => {
+      const instrument = this.instruments.get(order.symbol)!;
+      const asset = order.side === 'buy' ? instrument.quoteAsset : instrument.baseAsset;
+      if (order.held > 0)
+        await m.query(`UPDATE paper_balance SET locked = locked - $2 WHERE asset = $1`, [
+          asset,
+          order.locked,
+        ]);
+      await m.query(
+        `UPDATE paper_order SET status = 'rejected', locked = 0, reject_reason = $2 WHERE client_order_id = $1`,
+        [order.client_order_id, `${reason}: ${message}`],
+      );
+    });
     return { kind: 'rejected', reason, message };
+  }
+
+  /** Both balance rows of a pair, locked in one order everywhere, so that concurrent fills cannot deadlock. */
+  private async lockBalances(m: EntityManager, instrument: MarketInstrument): Promise<void> {
+    await m.query(`SELECT asset FROM paper_balance WHERE asset = ANY($1) ORDER BY asset FOR UPDATE`, [
+      [instrument.baseAsset, instrument.quoteAsset],
+    ]);
   }
 
   /** Fills an order whole at a price: moves the balances, releases the hold, records the execution. */
@@ -327,52 +357,40 @@ export class PaperExchange implements Exchange {
     instrument: MarketInstrument,
     price: Dec,
     isMaker: boolean,
+    balancesLocked = false,
   ): Promise<ExecutionRow> {
     const qty = new Dec(order.quantity);
     const notional = qty.times(price);
     const fee = notional.times(isMaker ? this.options.makerFee : this.options.takerFee);
     const { baseAsset: base, quoteAsset: quote } = instrument;
-    // Lock both balance rows in one order everywhere, so concurrent fills cannot deadlock.
-    await m.query(`SELECT asset FROM paper_balance WHERE asset = ANY($1) ORDER BY asset FOR UPDATE`, [
-      [base, quote],
-    ]);
-    if (order.side === 'buy') {
-      await m.query(`UPDATE paper_balance SET total = total - $2, locked = locked - $3 WHERE asset = $1`, [
-        quote,
-        decText(notional.plus(fee)),
-        order.locked,
-      ]);
-      await m.query(`UPDATE paper_balance SET total = total + $2 WHERE asset = $1`, [base, decText(qty)]);
-    } else {
-      await m.query(`UPDATE paper_balance SET total = total - $2, locked = locked - $2 WHERE asset = $1`, [
-        base,
-        decText(qty),
-      ]);
-      await m.query(`UPDATE paper_balance SET total = total + $2 WHERE asset = $1`, [
-        quote,
-        decText(notional.minus(fee)),
-      ]);
-    }
+    if (!balancesLocked) await this.lockBalances(m, instrument);
+    const buy = order.side === 'buy';
+    // Buy: quote pays notional + fee and its hold is released; base grows. Sell: base and its hold shrink; quote
+    // receives notional − fee.
     await m.query(
-      `UPDATE paper_order SET status = 'filled', filled = quantity, locked = 0, updated_at = now() WHERE client_order_id = $1`,
-      [order.client_order_id],
+      `UPDATE paper_balance SET total = total + CASE asset WHEN $1 THEN $3::numeric ELSE $4::numeric END,
+              locked = locked - CASE asset WHEN $1 THEN $5::numeric ELSE $6::numeric END
+        WHERE asset IN ($1, $2)`,
+      [
+        base,
+        quote,
+        buy ? decText(qty) : decText(qty.neg()),
+        buy ? decText(notional.plus(fee).neg()) : decText(notional.minus(fee)),
+        buy ? '0' : decText(qty),
+        buy ? order.locked : '0',
+      ],
     );
     const [row] = (await m.query(
-      `INSERT INTO paper_execution (exec_id, client_order_id, exchange_order_id, symbol, side, price, quantity, fee,
+      `WITH filled AS (
+         UPDATE paper_order SET status = 'filled', filled = quantity, locked = 0, updated_at = now()
+          WHERE client_order_id = $1 RETURNING client_order_id, exchange_order_id, symbol, side, quantity)
+       INSERT INTO paper_execution (exec_id, client_order_id, exchange_order_id, symbol, side, price, quantity, fee,
          fee_currency, is_maker, executed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()) RETURNING *`,
-      [
-        `${order.client_order_id}-f`,
-        order.client_order_id,
-        order.exchange_order_id,
-        order.symbol,
-        order.side,
-        decText(price),
-        order.quantity,
-        decText(fee),
-        quote,
-        isMaker,
-      ],
+       SELECT client_order_id || '-f', client_order_id, exchange_order_id, symbol, side, $2, quantity, $3, $4, $5,
+              clock_timestamp()
+         FROM filled
+       RETURNING *`,
+      [order.client_order_id, decText(price), decText(fee), quote, isMaker],
     )) as ExecutionRow[];
     return row!;
   }
