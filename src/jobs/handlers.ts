@@ -53,10 +53,8 @@ export function priceHandler(deps: PriceHandlerDeps) {
          low = LEAST(ohlcv.low, EXCLUDED.low), close = EXCLUDED.close`,
       [tick.symbol, minute, tick.price],
     );
-    await deps.ds.query(
-      `UPDATE position SET unrealized_pnl = quantity * $2 - cost_basis, updated_at = now() WHERE symbol = $1`,
-      [tick.symbol, tick.price],
-    );
+    // Positions are derived from the grids: refreshed here, marked at the new price, off the fills' critical path.
+    await refreshPosition(deps.ds, tick.symbol, tick.price);
     const triggered = (await deps.ds.query(
       `SELECT id FROM grid WHERE symbol = $1 AND status IN ('running', 'paused')
           AND ((stop_loss IS NOT NULL AND $2::numeric <= stop_loss) OR (take_profit IS NOT NULL AND $2::numeric >= take_profit))`,
