@@ -32,7 +32,7 @@ async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-const ms = (x: number) => `${x.toFixed(2)} ms`;
+const ms = (x: number | undefined) => (x === undefined ? 'n/a' : `${x.toFixed(2)} ms`);
 
 /**
  * add → completed through Redis and a worker doing nothing: the floor any queued step stands on. Jobs go in `inFlight`
@@ -211,22 +211,20 @@ export async function benchScale(seconds = 60): Promise<void> {
     const prices = new Queue('prices', { connection, prefix });
     const rnd = seededRandom(7);
     const walk = new Map(symbols.map((s) => [s, 100]));
+    // Updates arrive spread out, as an exchange's stream delivers them: one symbol every 5 ms, round-robin.
     let seq = 0;
     const tick = async () => {
-      const atMs = Date.now();
+      const symbol = symbols[seq % symbols.length]!;
       seq++;
-      await prices.addBulk(
-        symbols.map((symbol) => {
-          const p =
-            walk.get(symbol)! *
-            (1 + 0.00066 * (rnd() + rnd() + rnd() - 1.5) * 2 + 0.0005 * Math.log(100 / walk.get(symbol)!));
-          walk.set(symbol, p);
-          return {
-            name: 'price',
-            data: { symbol, seq: atMs * 1000 + (seq % 1000), price: p.toFixed(2), atMs },
-            opts: { jobId: `px-${symbol}-${seq}`, removeOnComplete: true },
-          };
-        }),
+      const p =
+        walk.get(symbol)! *
+        (1 + 0.00066 * (rnd() + rnd() + rnd() - 1.5) * 2 + 0.0005 * Math.log(100 / walk.get(symbol)!));
+      walk.set(symbol, p);
+      const atMs = Date.now();
+      await prices.add(
+        'price',
+        { symbol, seq: atMs * 1000 + (seq % 1000), price: p.toFixed(2), atMs },
+        { jobId: `px-${symbol}-${seq}`, removeOnComplete: true },
       );
     };
     const child = spawn(process.execPath, ['dist/src/main.js'], {
@@ -249,13 +247,13 @@ export async function benchScale(seconds = 60): Promise<void> {
       events.set(name, qe);
     }
     const db = new pg.Client({ connectionString: url });
+    await db.connect();
     // Warm-up: the worker creates and starts the 200 grids (10,000 orders) on the first prices.
-    const warm = setInterval(() => void tick(), 500);
+    const warm = setInterval(() => void tick(), 5);
     let running = 0;
     for (let i = 0; i < 240 && running < 200; i++) {
       await new Promise((r) => setTimeout(r, 500));
       try {
-        if (!db.database || i === 0) await db.connect().catch(() => undefined);
         const r = await db.query(`SELECT count(*)::int AS n FROM grid WHERE status = 'running'`);
         running = r.rows[0].n;
       } catch {
@@ -263,16 +261,19 @@ export async function benchScale(seconds = 60): Promise<void> {
       }
     }
     clearInterval(warm);
+    if (running < 200) console.log(`only ${running} of 200 grids started`);
     await new Promise((r) => setTimeout(r, 3000));
     const cpu0 = cpuSeconds(child.pid!);
     const fills0 = (await db.query(`SELECT count(*)::int AS n FROM trade`)).rows[0].n as number;
     const t0 = performance.now();
+    const seq0 = seq;
     measuring = true;
-    const load = setInterval(() => void tick(), 500);
+    const load = setInterval(() => void tick(), 5);
     await new Promise((r) => setTimeout(r, seconds * 1000));
     clearInterval(load);
     measuring = false;
     const wall = (performance.now() - t0) / 1000;
+    const updates = seq - seq0;
     const cpu = (cpuSeconds(child.pid!) - cpu0) / wall;
     const rssMb = peakRssMb(child.pid!);
     const fills = ((await db.query(`SELECT count(*)::int AS n FROM trade`)).rows[0].n as number) - fills0;

@@ -225,6 +225,9 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
     },
   );
   if (wantsFeed) lease.start();
+  void bootstrapGrids(rt, gridsFile).catch((e) =>
+    log.error(`could not set up grids: ${(e as Error).message}`),
+  );
 
   return {
     async stop() {
@@ -253,14 +256,33 @@ async function publishTicks(queue: Queue, ticks: readonly PriceTick[]): Promise<
   );
 }
 
+/**
+ * Creates the grids of the grids file (or, on a first run without one, the demo grids), once: with several worker
+ * processes, the one holding a Postgres advisory lock does it. Grids start at a live price, so it waits for prices.
+ */
 async function bootstrapGrids(rt: Runtime, gridsFile: GridsFile | null): Promise<void> {
   const { config, log } = rt;
-  // Grids start at a live price: wait for the first one of each symbol.
-  for (let i = 0; i < 100; i++) {
-    const known = await rt.prices.all();
-    if (rt.symbols.every((s) => known.some((p) => p.symbol === s))) break;
-    await new Promise((r) => setTimeout(r, 100));
+  if (!gridsFile && !config.DEMO_GRIDS) return;
+  const runner = rt.ds.createQueryRunner();
+  try {
+    const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(727275) AS locked`)) as [
+      { locked: boolean },
+    ];
+    if (!locked) return;
+    for (let i = 0; i < 600; i++) {
+      const known = await rt.prices.all();
+      if (rt.symbols.every((s) => known.some((p) => p.symbol === s))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await createConfiguredGrids(rt, gridsFile);
+    await runner.query(`SELECT pg_advisory_unlock(727275)`);
+  } finally {
+    await runner.release();
   }
+}
+
+async function createConfiguredGrids(rt: Runtime, gridsFile: GridsFile | null): Promise<void> {
+  const { config, log } = rt;
   if (gridsFile) {
     await applyGridsFile(rt.grids, gridsFile, log);
   } else if (config.DEMO_GRIDS) {
