@@ -286,7 +286,7 @@ export async function benchScale(seconds = 60): Promise<void> {
     report(
       'grids running',
       `${running}`,
-      `(${symbols.length} symbols, ${(symbols.length * 2 * seconds).toLocaleString('en')} price updates)`,
+      `(${symbols.length} symbols, ${updates} price updates in ${wall.toFixed(1)} s = ${(updates / wall / symbols.length).toFixed(2)}/s per symbol)`,
     );
     report('fills during the run', `${fills}`, `(${(fills / wall).toFixed(1)} per second)`);
     report(

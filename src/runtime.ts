@@ -261,7 +261,7 @@ async function publishTicks(queue: Queue, ticks: readonly PriceTick[]): Promise<
  * processes, the one holding a Postgres advisory lock does it. Grids start at a live price, so it waits for prices.
  */
 async function bootstrapGrids(rt: Runtime, gridsFile: GridsFile | null): Promise<void> {
-  const { config, log } = rt;
+  const { config } = rt;
   if (!gridsFile && !config.DEMO_GRIDS) return;
   const runner = rt.ds.createQueryRunner();
   try {
