@@ -3,7 +3,14 @@ import { Redis } from 'ioredis';
 import { type GridsFile, GridsFileError, readGridsFile } from './app/grids-file.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log/logger.js';
-import { createRuntime, type Runtime, type Services, startApi, startWorker } from './runtime.js';
+import {
+  createRuntime,
+  type Runtime,
+  type Services,
+  startApi,
+  startNotifier,
+  startWorker,
+} from './runtime.js';
 import { explainStartupError } from './startup-errors.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
@@ -32,7 +39,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: { role: { type: 'string' } }, strict: true });
   let config: Config;
   try {
-    config = loadConfig({ ...process.env, ...(values.role ? { ROLE: values.role } : {}) });
+    config = loadConfig(undefined, { ROLE: values.role });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`gridops: ${e.message}\n`);
@@ -72,8 +79,7 @@ async function main(): Promise<number> {
   const services: Services[] = [];
   if (config.ROLE === 'all' || config.ROLE === 'worker') services.push(await startWorker(rt, gridsFile));
   if (config.ROLE === 'all' || config.ROLE === 'api') services.push(await startApi(rt));
-  if (config.ROLE === 'bot')
-    log.warn('the chat bots are not part of this version yet; the bot role only keeps the process up');
+  if (config.ROLE === 'all' || config.ROLE === 'bot') services.push(await startNotifier(rt));
 
   return new Promise<number>((resolve) => {
     let stopping = false;

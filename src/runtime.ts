@@ -142,44 +142,45 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-/** The worker role: queue workers, reconciliation, the daily report, and (for one process at a time) the market. */
+function queueWorker(
+  rt: Runtime,
+  name: QueueName,
+  handler: (job: Job) => Promise<void>,
+  concurrency: number,
+): Worker {
+  const { config, log } = rt;
+  const worker = new Worker(name, handler, {
+    connection: redisConnection(config.REDIS_URL),
+    prefix: config.QUEUE_PREFIX,
+    concurrency,
+    lockDuration: config.JOB_LOCK_MS,
+    stalledInterval: config.JOB_LOCK_MS,
+  });
+  worker.on('failed', (job, error) => {
+    log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade }, `job failed: ${error.message}`);
+  });
+  worker.on('error', (error) => log.error({ queue: name }, `worker error: ${error.message}`));
+  return worker;
+}
+
+/**
+ * The worker role: grid events, prices, reconciliation, and (for one process at a time) the market feed. Any number
+ * of worker processes may run side by side.
+ */
 export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = null): Promise<Services> {
   const { config, log, queues } = rt;
-  const connection = redisConnection(config.REDIS_URL);
   // Before any new work: make the store agree with the exchange (fills missed while down, intents never sent).
   await rt.reconciler.run({ settleMs: 1000 });
-
-  const make = (name: QueueName, handler: (job: Job) => Promise<void>, concurrency: number) => {
-    const worker = new Worker(name, handler, {
-      connection,
-      prefix: config.QUEUE_PREFIX,
-      concurrency,
-      lockDuration: config.JOB_LOCK_MS,
-      stalledInterval: config.JOB_LOCK_MS,
-    });
-    worker.on('failed', (job, error) => {
-      log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade }, `job failed: ${error.message}`);
-    });
-    worker.on('error', (error) => log.error({ queue: name }, `worker error: ${error.message}`));
-    return worker;
-  };
-  const notify = (n: Parameters<QueueNotifier['notify']>[0]) =>
-    new QueueNotifier(queues[QUEUES.notifications]).notify(n);
+  const bus = new QueueGridEventBus(queues[QUEUES.gridEvents]);
   const workers = [
-    make(QUEUES.gridEvents, gridEventHandler(rt.processor), config.WORKER_CONCURRENCY),
-    make(
+    queueWorker(rt, QUEUES.gridEvents, gridEventHandler(rt.processor), config.WORKER_CONCURRENCY),
+    queueWorker(
+      rt,
       QUEUES.prices,
-      priceHandler({
-        ds: rt.ds,
-        paper: rt.exchange,
-        prices: rt.prices,
-        bus: new QueueGridEventBus(queues[QUEUES.gridEvents]),
-      }),
+      priceHandler({ ds: rt.ds, paper: rt.exchange, prices: rt.prices, bus }),
       config.WORKER_CONCURRENCY,
     ),
-    make(QUEUES.notifications, notificationHandler(log.child({ component: 'notify' })), 4),
-    make(QUEUES.reports, reportHandler({ ds: rt.ds, notify }), 1),
-    make(QUEUES.maintenance, maintenanceHandler(rt.reconciler), 1),
+    queueWorker(rt, QUEUES.maintenance, maintenanceHandler(rt.reconciler), 1),
   ];
   await queues[QUEUES.maintenance].upsertJobScheduler(
     'reconcile',
@@ -187,17 +188,7 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
     { name: 'reconcile' },
   );
 
-  const report = cron.schedule(
-    config.DAILY_REPORT_CRON,
-    () => {
-      const day = new Date().toISOString().slice(0, 10);
-      void queues[QUEUES.reports].add('daily', { kind: 'daily', day }, { jobId: jobId('daily', day) });
-    },
-    { timezone: config.REPORT_TIMEZONE },
-  );
-
   let feed: MarketFeed | null = null;
-  const wantsFeed = config.MARKET_DATA !== 'none';
   const lease = new Lease(
     rt.redis,
     `${config.QUEUE_PREFIX}:lease:market`,
@@ -214,9 +205,6 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
           (ticks) => publishTicks(queues[QUEUES.prices], ticks),
           new Map(last.map((r) => [r.symbol, r.last_price])),
         );
-        void bootstrapGrids(rt, gridsFile).catch((e) =>
-          log.error(`could not set up grids: ${(e as Error).message}`),
-        );
       } else if (feed) {
         log.warn('market feed lease lost; stopping the feed');
         await feed.stop();
@@ -224,16 +212,42 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
       }
     },
   );
-  if (wantsFeed) lease.start();
+  if (config.MARKET_DATA !== 'none') lease.start();
   void bootstrapGrids(rt, gridsFile).catch((e) =>
     log.error(`could not set up grids: ${(e as Error).message}`),
   );
 
   return {
     async stop() {
-      report.stop();
       await lease.stop();
       // Stop taking jobs; in-flight ones finish (BullMQ's close waits for them).
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
+
+/**
+ * The bot role: everything said to humans. Notifications (the console now; the chat transports plug in here) and
+ * the daily report, which node-cron enqueues at the configured time and zone.
+ */
+export async function startNotifier(rt: Runtime): Promise<Services> {
+  const { config, log, queues } = rt;
+  const notifier = new QueueNotifier(queues[QUEUES.notifications]);
+  const workers = [
+    queueWorker(rt, QUEUES.notifications, notificationHandler(log.child({ component: 'notify' })), 4),
+    queueWorker(rt, QUEUES.reports, reportHandler({ ds: rt.ds, notify: (n) => notifier.notify(n) }), 1),
+  ];
+  const daily = cron.schedule(
+    config.DAILY_REPORT_CRON,
+    () => {
+      const day = new Date().toISOString().slice(0, 10);
+      void queues[QUEUES.reports].add('daily', { kind: 'daily', day }, { jobId: jobId('daily', day) });
+    },
+    { timezone: config.REPORT_TIMEZONE },
+  );
+  return {
+    async stop() {
+      daily.stop();
       await Promise.all(workers.map((w) => w.close()));
     },
   };

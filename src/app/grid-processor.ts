@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { commitStep, loadGrid } from '../db/grid-repository.js';
+import { commitStep, loadGrid, refreshPosition } from '../db/grid-repository.js';
 import type { GridCommand, GridEvent, GridNote } from '../engine/grid/events.js';
 import type { GridState, OpenOrder } from '../engine/grid/state.js';
 import { step } from '../engine/grid/step.js';
@@ -88,6 +88,8 @@ export class GridProcessor {
       }
       const applied = { applied: true, commands: out.commands, notes: out.notes, state: out.state };
       await this.execute(grid.symbol, gridId, out.commands);
+      // The symbol's position follows its grids; refreshed once the counter order is out, off the critical path.
+      if (event.kind === 'fill') await refreshPosition(ds, grid.symbol, priceText(event.price));
       await this.announce(gridId, grid.symbol, event, applied, order?.side ?? null);
       return applied;
     }

@@ -152,17 +152,23 @@ export async function commitStep(
   }
 }
 
-/** The symbol's position is the sum of its grids; unrealized P/L is marked at the given price. */
-export async function refreshPosition(ds: DataSource, symbol: string, markPrice: string): Promise<void> {
+/**
+ * The symbol's position is the sum of its grids. Unrealized P/L is marked at the latest price the app has seen (the
+ * last 1-minute close), or at the given price when it has seen none.
+ */
+export async function refreshPosition(ds: DataSource, symbol: string, fallbackPrice: string): Promise<void> {
   await ds.query(
-    `INSERT INTO position (symbol, quantity, cost_basis, avg_entry, realized_pnl, unrealized_pnl, updated_at)
+    `WITH mark AS (
+       SELECT COALESCE((SELECT close FROM ohlcv WHERE symbol = $1 AND interval = '1' ORDER BY open_time DESC LIMIT 1),
+                       $2::numeric) AS price)
+     INSERT INTO position (symbol, quantity, cost_basis, avg_entry, realized_pnl, unrealized_pnl, updated_at)
      SELECT $1, COALESCE(SUM(base_qty), 0), COALESCE(SUM(base_cost), 0),
             CASE WHEN SUM(base_qty) > 0 THEN SUM(base_cost) / SUM(base_qty) END,
-            COALESCE(SUM(realized_pnl), 0), COALESCE(SUM(base_qty) * $2 - SUM(base_cost), 0), now()
+            COALESCE(SUM(realized_pnl), 0), COALESCE(SUM(base_qty) * (SELECT price FROM mark) - SUM(base_cost), 0), now()
        FROM grid WHERE symbol = $1
      ON CONFLICT (symbol) DO UPDATE SET quantity = EXCLUDED.quantity, cost_basis = EXCLUDED.cost_basis,
        avg_entry = EXCLUDED.avg_entry, realized_pnl = EXCLUDED.realized_pnl,
        unrealized_pnl = EXCLUDED.unrealized_pnl, updated_at = now()`,
-    [symbol, markPrice],
+    [symbol, fallbackPrice],
   );
 }

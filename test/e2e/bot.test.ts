@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/data-source.js';
-import { startBot } from '../support/bot-process.js';
-import { checkInvariants } from '../support/invariants.js';
+import { killStrayBots, startBot } from '../support/bot-process.js';
+import { recoverAndCheck } from '../support/recovery.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
 
 describe('npm start: the bot on a fresh database', () => {
@@ -16,11 +15,13 @@ describe('npm start: the bot on a fresh database', () => {
     await db.drop();
   });
   afterAll(async () => {
+    await killStrayBots();
     await db?.drop();
   });
 
   it('creates its database, trades demo grids on the simulated market, serves health, and stops cleanly on SIGTERM', async () => {
-    const bot = startBot({ DATABASE_URL: db.url, QUEUE_PREFIX: testPrefix(), MARKET_TICK_MS: '100' });
+    const prefix = testPrefix();
+    const bot = startBot({ DATABASE_URL: db.url, QUEUE_PREFIX: prefix, MARKET_TICK_MS: '100' });
     try {
       await bot.waitFor(/"msg":"HTTP on (http:\/\/[^ ]+) /);
       const base = /"msg":"HTTP on (http:\/\/[^ ]+) /.exec(bot.output())![1]!;
@@ -49,9 +50,7 @@ describe('npm start: the bot on a fresh database', () => {
       expect(await bot.exited).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
     }
-    const ds = await openDatabase(db.url, 2);
-    expect(await checkInvariants(ds, '1000000')).toEqual([]);
-    await ds.destroy();
+    expect(await recoverAndCheck(db.url, prefix)).toEqual([]);
   });
 
   it('runs the grids of a grids file instead of demo grids, and names the field of a bad one', async () => {
@@ -135,4 +134,29 @@ describe('npm start: clear errors, no stack traces', () => {
       expect(bot.output()).toMatch(message);
     });
   }
+});
+
+describe('roles: processes side by side on one Redis and one Postgres', () => {
+  it('two workers trade, the api serves, the bot role says it, and the books balance', async () => {
+    const db = await createTestDatabase();
+    const env = { DATABASE_URL: db.url, QUEUE_PREFIX: testPrefix(), MARKET_TICK_MS: '100' };
+    const workers = [startBot(env, ['--role', 'worker']), startBot(env, ['--role', 'worker'])];
+    const api = startBot(env, ['--role', 'api']);
+    const bot = startBot(env, ['--role', 'bot']);
+    try {
+      await api.waitFor(/"msg":"HTTP on (http:\/\/[^ ]+) /);
+      const base = /"msg":"HTTP on (http:\/\/[^ ]+) /.exec(api.output())![1]!;
+      await bot.waitFor(/"category":"fills".*"msg":"[A-Z]+USDT (buy|sell) /, 30_000);
+      // Exactly one of the workers runs the market feed.
+      const feeds = workers.filter((w) => /this process now runs the market feed/.test(w.output()));
+      expect(feeds).toHaveLength(1);
+      for (const w of workers) expect(w.output()).not.toMatch(/"category":"fills"/);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    } finally {
+      for (const p of [...workers, api, bot]) p.child.kill('SIGTERM');
+      for (const p of [...workers, api, bot]) expect(await p.exited).toBe(0);
+    }
+    expect(await recoverAndCheck(db.url, env.QUEUE_PREFIX)).toEqual([]);
+    await db.drop();
+  });
 });

@@ -83,6 +83,11 @@ describe('paper trading on BullMQ and Postgres', () => {
       value: { baseQty: string; realizedPnl: string };
     };
     expect(g.value).toMatchObject({ baseQty: '0.05', realizedPnl: '20' });
+    // The symbol's position: 0.05 held (bought at start at 100000), marked at 100500: unrealized 25.
+    const [position] = (await app.rt.ds.query(
+      `SELECT quantity, avg_entry, realized_pnl, unrealized_pnl FROM position WHERE symbol = 'BTCUSDT'`,
+    )) as { quantity: string; avg_entry: string; realized_pnl: string; unrealized_pnl: string }[];
+    expect(Object.values(position!).map(Number)).toEqual([0.05, 100000, 20, 25]);
     expect(await checkInvariants(app.rt.ds, OPENING)).toEqual([]);
     expect(await failedJobs(app.rt)).toEqual([]);
   });

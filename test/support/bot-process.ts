@@ -9,6 +9,23 @@ export interface BotProcess {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
+const running = new Set<ChildProcess>();
+// A failed assertion must not leave a bot trading in the background (it would skew every later test and benchmark).
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Stops every bot a test started and did not stop (for afterAll hooks). */
+export async function killStrayBots(): Promise<void> {
+  await Promise.all(
+    [...running].map((child) => {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      return gone;
+    }),
+  );
+}
+
 /** Starts `node dist/src/main.js` (what `npm start` runs) with the given environment. */
 export function startBot(env: Record<string, string>, args: string[] = []): BotProcess {
   const child = spawn(process.execPath, ['dist/src/main.js', ...args], {
@@ -35,8 +52,12 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
   };
   child.stdout!.on('data', feed);
   child.stderr!.on('data', feed);
+  running.add(child);
   const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal ?? -1);
+    });
   });
   return {
     child,

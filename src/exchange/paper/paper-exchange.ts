@@ -248,13 +248,11 @@ export class PaperExchange implements Exchange {
     const executions: ExecutionRow[] = [];
     await withTransaction(this.ds, async (m) => {
       executions.length = 0;
-      await m.query(
-        `INSERT INTO paper_market (symbol, last_price, last_seq) VALUES ($1, $2, 0) ON CONFLICT (symbol) DO NOTHING`,
-        [symbol, price],
-      );
+      // Creates the symbol's row on its first price, and locks it: one price at a time walks a symbol's book.
       const [market] = (await m.query(
-        `SELECT last_price, last_seq FROM paper_market WHERE symbol = $1 FOR UPDATE`,
-        [symbol],
+        `INSERT INTO paper_market (symbol, last_price, last_seq) VALUES ($1, $2, 0)
+         ON CONFLICT (symbol) DO UPDATE SET symbol = EXCLUDED.symbol RETURNING last_price, last_seq`,
+        [symbol, price],
       )) as { last_price: string; last_seq: string }[];
       if (Number(market!.last_seq) >= seq) return;
       const from = new Dec(market!.last_price);

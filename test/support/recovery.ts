@@ -1,0 +1,66 @@
+import { Queue } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { openDatabase } from '../../src/db/data-source.js';
+import { redisConnection } from '../../src/jobs/queues.js';
+import { startBot } from './bot-process.js';
+import { checkInvariants } from './invariants.js';
+import { REDIS_URL } from './services.js';
+
+/** Work the app still owes: executions not yet applied, orders not yet answered, cancels not yet done. */
+export const PENDING_SQL = `
+  SELECT (SELECT count(*) FROM paper_execution e WHERE NOT EXISTS (SELECT 1 FROM trade t WHERE t.exec_id = e.exec_id))
+       + (SELECT count(*) FROM grid_order WHERE status IN ('intent', 'placing') OR (status = 'placed' AND cancel_requested))
+       AS pending`;
+
+/** Waits until the app owes nothing and its grid-events queue is empty. */
+export async function waitUntilQuiet(ds: DataSource, prefix: string, timeoutMs = 30_000): Promise<void> {
+  const queue = new Queue('grid-events', { connection: redisConnection(REDIS_URL), prefix });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let quiet = 0;
+    let last = '';
+    while (Date.now() < deadline) {
+      const [row] = (await ds.query(PENDING_SQL)) as [{ pending: string }];
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
+      const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
+      quiet = Number(row.pending) === 0 && jobs === 0 ? quiet + 1 : 0;
+      last = `${row.pending} pending in Postgres, jobs ${JSON.stringify(counts)}`;
+      if (quiet >= 3) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the app did not finish its work within ${timeoutMs} ms: ${last}`);
+  } finally {
+    await queue.close();
+  }
+}
+
+/**
+ * Starts one worker with the market frozen (no new prices), lets it recover whatever the processes before it left
+ * (a SIGTERM leaves queued jobs behind by design; a SIGKILL leaves more), stops it, and checks the books.
+ */
+export async function recoverAndCheck(
+  databaseUrl: string,
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<string[]> {
+  const recovery = startBot({
+    DATABASE_URL: databaseUrl,
+    QUEUE_PREFIX: prefix,
+    MARKET_DATA: 'none',
+    RECONCILE_EVERY_MS: '200',
+    PLACEMENT_TIMEOUT_MS: '400',
+    JOB_LOCK_MS: '1000',
+    ...env,
+  });
+  const ds = await openDatabase(databaseUrl, 2);
+  try {
+    await recovery.waitFor(/trading on the PAPER exchange/);
+    await waitUntilQuiet(ds, prefix);
+    recovery.child.kill('SIGTERM');
+    const code = await recovery.exited;
+    if (code !== 0) return [`the recovery process exited with ${code}`];
+    return await checkInvariants(ds, '1000000');
+  } finally {
+    await ds.destroy();
+  }
+}
