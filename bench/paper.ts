@@ -249,7 +249,16 @@ export async function benchScale(seconds = 60): Promise<void> {
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     // Warm-up: the worker creates and starts the 200 grids (10,000 orders) on the first prices.
-    const warm = setInterval(() => void tick(), 5);
+    // Paced by elapsed time, not by timer ticks (timers drift): 200 updates a second in all.
+    const paced = () => {
+      const startedAt = performance.now();
+      let sent = 0;
+      return setInterval(() => {
+        const due = Math.floor((performance.now() - startedAt) / 5);
+        for (; sent < due; sent++) void tick();
+      }, 5);
+    };
+    const warm = paced();
     let running = 0;
     for (let i = 0; i < 240 && running < 200; i++) {
       await new Promise((r) => setTimeout(r, 500));
@@ -268,7 +277,7 @@ export async function benchScale(seconds = 60): Promise<void> {
     const t0 = performance.now();
     const seq0 = seq;
     measuring = true;
-    const load = setInterval(() => void tick(), 5);
+    const load = paced();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     clearInterval(load);
     measuring = false;
