@@ -8,10 +8,10 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import pg from 'pg';
 import type { Actor } from '../src/app/actor.js';
 import { loadConfig } from '../src/config.js';
+import { seededRandom } from '../src/engine/random.js';
 import type { Exchange, PlaceOrderRequest } from '../src/exchange/exchange.js';
 import { redisConnection } from '../src/jobs/queues.js';
 import { createLogger } from '../src/log/logger.js';
-import { seededRandom } from '../src/market/simulated-market.js';
 import { createRuntime, startWorker } from '../src/runtime.js';
 import { percentile, report } from './support.js';
 

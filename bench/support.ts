@@ -1,3 +1,5 @@
+export { seededRandom } from '../src/engine/random.js';
+
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
@@ -23,18 +25,6 @@ export function timeCommand(command: string, args: string[], runs = 5): number {
     if (i > 0) times.push(ms);
   }
   return median(times);
-}
-
-/** mulberry32: a small seeded PRNG, so every run benchmarks the same candles. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function report(label: string, value: string, note = ''): void {

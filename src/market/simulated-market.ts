@@ -1,4 +1,5 @@
 import { Dec, decText, roundToStep } from '../engine/money.js';
+import { seededRandom } from '../engine/random.js';
 import type { MarketFeed, PriceTick, TickSink } from './feed.js';
 import { type SimulatedInstrument, simulatedInstrument } from './instruments.js';
 
@@ -10,18 +11,6 @@ export interface SimulatedMarketOptions {
   /** Standard deviation of one update's return: 0.00066 is BTC's typical 1-minute move. */
   readonly volatility?: number;
   readonly nowMs?: () => number;
-}
-
-/** mulberry32: small, fast and seeded. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { CandleSeries } from '../../../src/engine/candles.js';
 import type { GridParams } from '../../../src/engine/grid/params.js';
 import { planGrid } from '../../../src/engine/grid/plan.js';
 import { candles } from '../../support/candles.js';
+import { handGrid } from '../../support/grids.js';
 import { expectSameResult } from '../../support/results.js';
 
 /**
@@ -14,17 +15,7 @@ import { expectSameResult } from '../../support/results.js';
  * the comments; both the backtester's loop and the general engine driven through the paper matching model must
  * reproduce them exactly.
  */
-const params = (extra: Partial<GridParams> = {}): GridParams => ({
-  lower: '100',
-  upper: '200',
-  grids: 4,
-  mode: 'arithmetic',
-  investment: '1000',
-  makerFee: '0.001',
-  takerFee: '0.001',
-  instrument: { tickSize: '1', qtyStep: '0.01', minQty: '0.01', minValue: '1' },
-  ...extra,
-});
+const params = handGrid;
 
 function bothRuns(p: GridParams, series: CandleSeries): BacktestResult {
   const plan = planGrid(p, series.open[0]!);

@@ -2,18 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { GridParams } from '../../../src/engine/grid/params.js';
 import { nearestLine, planGrid, planLines } from '../../../src/engine/grid/plan.js';
 import { priceText, toPriceUnits } from '../../../src/engine/money.js';
+import { handGrid } from '../../support/grids.js';
 
-const params = (extra: Partial<GridParams> = {}): GridParams => ({
-  lower: '100',
-  upper: '200',
-  grids: 4,
-  mode: 'arithmetic',
-  investment: '1000',
-  makerFee: '0.001',
-  takerFee: '0.001',
-  instrument: { tickSize: '0.01', qtyStep: '0.001', minQty: '0.001', minValue: '5' },
-  ...extra,
-});
+// The hand-worked grid with a finer tick and step, and a minimum order value of 5.
+const params = (extra: Partial<GridParams> = {}): GridParams =>
+  handGrid({ instrument: { tickSize: '0.01', qtyStep: '0.001', minQty: '0.001', minValue: '5' }, ...extra });
 const lines = (p: GridParams) => {
   const r = planLines(p);
   if (!r.ok) throw new Error(r.error.message);

@@ -4,19 +4,10 @@ import type { GridParams } from '../../../src/engine/grid/params.js';
 import { createGridState, type GridState } from '../../../src/engine/grid/state.js';
 import { openOrders, step } from '../../../src/engine/grid/step.js';
 import { toPriceUnits } from '../../../src/engine/money.js';
+import { handGrid } from '../../support/grids.js';
 
 // Lines 100, 125, 150, 175, 200; at P0 = 160: q = 1.56 (156 lots of 0.01), k = 2.
-const params: GridParams = {
-  lower: '100',
-  upper: '200',
-  grids: 4,
-  mode: 'arithmetic',
-  investment: '1000',
-  makerFee: '0.001',
-  takerFee: '0.001',
-  instrument: { tickSize: '1', qtyStep: '0.01', minQty: '0.01', minValue: '1' },
-  stopLoss: '90',
-};
+const params: GridParams = handGrid({ stopLoss: '90' });
 const px = (p: string) => toPriceUnits(p);
 
 function run(state: GridState, ...events: GridEvent[]): { state: GridState; commands: GridCommand[] } {
