@@ -53,6 +53,20 @@ describe('npm start: the bot on a fresh database', () => {
     expect(await recoverAndCheck(db.url, prefix)).toEqual([]);
   });
 
+  it('npm start passes SIGTERM on to the bot, which stops cleanly', async () => {
+    const other = await createTestDatabase();
+    const npm = startBot(
+      { DATABASE_URL: other.url, QUEUE_PREFIX: testPrefix(), MARKET_TICK_MS: '100' },
+      [],
+      ['npm', 'start'],
+    );
+    await npm.waitFor(/this process now runs the market feed/);
+    npm.child.kill('SIGTERM');
+    expect(await npm.exited).toBe(0);
+    expect(npm.output()).toMatch(/SIGTERM: finishing in-flight work and shutting down/);
+    await other.drop();
+  });
+
   it('runs the grids of a grids file instead of demo grids, and names the field of a bad one', async () => {
     const good = join(tmpdir(), `grids-${process.pid}.json`);
     writeFileSync(

@@ -27,8 +27,13 @@ export async function killStrayBots(): Promise<void> {
 }
 
 /** Starts `node dist/src/main.js` (what `npm start` runs) with the given environment. */
-export function startBot(env: Record<string, string>, args: string[] = []): BotProcess {
-  const child = spawn(process.execPath, ['dist/src/main.js', ...args], {
+export function startBot(
+  env: Record<string, string>,
+  args: string[] = [],
+  command: [string, ...string[]] = [process.execPath, 'dist/src/main.js'],
+): BotProcess {
+  const [program, ...programArgs] = command;
+  const child = spawn(program, [...programArgs, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       REDIS_URL,
