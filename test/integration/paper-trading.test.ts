@@ -259,3 +259,23 @@ describe('paper trading on BullMQ and Postgres', () => {
     expect(sells[0].n).toBeGreaterThan(5);
   });
 });
+
+describe('failed jobs', () => {
+  it('end in the failed set with their reason, after their retries', async () => {
+    const db = await createTestDatabase();
+    const app = await startTestApp({ databaseUrl: db.url, prefix: testPrefix() });
+    try {
+      const job = await app.rt.queues['grid-events'].add('fill', {
+        gridId: 'g1',
+        event: { kind: 'fill', lots: -1 },
+      });
+      for (let i = 0; i < 100 && !(await job.isFailed()); i++) await new Promise((r) => setTimeout(r, 50));
+      const [failed] = await app.rt.queues['grid-events'].getFailed();
+      expect(failed?.id).toBe(job.id);
+      expect(failed?.failedReason).toMatch(/^bad fill payload: /);
+    } finally {
+      await app.close();
+      await db.drop();
+    }
+  });
+});
