@@ -79,7 +79,7 @@ describe('the grid CLI against a running bot', () => {
 });
 
 describe('MARKET_DATA=replay:FILE', () => {
-  it('replays a candle file as live prices: the demo grid starts at the file's prices and trades', async () => {
+  it('replays a candle file as live prices: the demo grid starts at the prices of the file and trades', async () => {
     const db = await createTestDatabase();
     const prefix = testPrefix();
     const bot = startBot({
