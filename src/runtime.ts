@@ -96,7 +96,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const bus = new QueueGridEventBus(queues[QUEUES.gridEvents]);
   const notifier = new QueueNotifier(queues[QUEUES.notifications]);
   const processor = new GridProcessor({ ds, exchange, bus, notifier, log });
-  const router = new ExecutionRouter(ds, bus);
+  const router = new ExecutionRouter(ds, bus, (symbol) => exchange.instrument(symbol)?.quoteAsset);
   exchange.onExecutions(async (executions) => {
     await router.route(executions);
   });

@@ -14,6 +14,8 @@ export class ExecutionRouter {
   constructor(
     private readonly ds: DataSource,
     private readonly bus: GridEventBus,
+    /** The quote coin of a symbol, to tell a fee taken in quote from one taken in the base coin. */
+    private readonly quoteAssetOf: (symbol: string) => string | undefined,
   ) {}
 
   async route(executions: readonly Execution[]): Promise<number> {
@@ -42,6 +44,7 @@ export class ExecutionRouter {
       price: toPriceUnits(e.price),
       lots: lots.toNumber(),
       fee: e.fee,
+      feeCurrency: e.feeCurrency === this.quoteAssetOf(e.symbol) ? 'quote' : 'base',
       executedAtMs: e.executedAt.getTime(),
     };
   }

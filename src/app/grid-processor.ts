@@ -72,8 +72,9 @@ export class GridProcessor {
               purpose: purposeOf(event.clientOrderId),
               price: priceText(event.price),
               quantity: decText(new Dec(grid.state.plan!.qtyStep).times(event.lots)),
-              fee: decText(new Dec(out.state.ledger.fees).minus(grid.state.ledger.fees)),
-              feeCurrency: 'quote',
+              // As the exchange charged it (Bybit takes spot buy fees in the base coin); the grid's ledger values it in quote.
+              fee: event.fee ?? decText(new Dec(out.state.ledger.fees).minus(grid.state.ledger.fees)),
+              feeCurrency: this.feeCoin(grid.symbol, event.feeCurrency ?? 'quote'),
               realizedPnl: decText(new Dec(out.state.ledger.gridProfit).minus(grid.state.ledger.gridProfit)),
               executedAt: new Date(event.executedAtMs ?? Date.now()),
               orderDone: findOrder(out.state, event.clientOrderId) === null,
@@ -119,6 +120,11 @@ export class GridProcessor {
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+  }
+
+  private feeCoin(symbol: string, which: 'quote' | 'base'): string {
+    const instrument = this.deps.exchange.instrument(symbol);
+    return (which === 'base' ? instrument?.baseAsset : instrument?.quoteAsset) ?? which;
   }
 
   /** Claims an intent and places it. Returns without effect if another worker claimed it or it was cancelled. */

@@ -17,6 +17,7 @@ export const GridEventPayload = z.object({
       price: int,
       lots: int,
       fee: decimal.optional(),
+      feeCurrency: z.enum(['quote', 'base']).optional(),
       executedAtMs: int.optional(),
     }),
     z.object({ kind: z.literal('cancelled'), clientOrderId: z.string().min(1) }),

@@ -57,7 +57,7 @@ describe('two workers on one grid', () => {
       takerFee: '0.001',
       openingQuoteBalance: '1000000',
     });
-    const router = new ExecutionRouter(a.rt.ds, { publish: async () => undefined });
+    const router = new ExecutionRouter(a.rt.ds, { publish: async () => undefined }, () => 'USDT');
     let seq = 10;
     for (const price of ['3640', '3620', '3660', '3600', '3690', '3580', '3700', '3610', '3655']) {
       const executions = await market.onPrice('ETHUSDT', ++seq, price);

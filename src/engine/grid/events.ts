@@ -11,8 +11,10 @@ export type GridEvent =
       readonly execId: string;
       readonly price: number;
       readonly lots: number;
-      /** Fee in quote as the exchange charged it; when absent the grid's fee rate is applied to the notional. */
+      /** The fee as the exchange charged it; when absent the grid's fee rate is applied to the notional, in quote. */
       readonly fee?: string | undefined;
+      /** The coin the fee was taken in: quote (default), or base (Bybit takes spot buy fees in the base coin). */
+      readonly feeCurrency?: 'quote' | 'base' | undefined;
       /** When the exchange executed it: carried for the record, never read by the engine. */
       readonly executedAtMs?: number | undefined;
     }

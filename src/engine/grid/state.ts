@@ -28,6 +28,11 @@ export interface OpenOrder {
 export interface Cell {
   /** What the cell holds when its current cycle is complete; 'quote' means it is (re)buying at its line. */
   readonly holds: 'quote' | 'base';
+  /**
+   * The quantity of this cycle's order, in lots: q for a buy; for a sell, the base the cell holds (q, or less when
+   * the exchange took its buy fee in the base coin).
+   */
+  readonly cycleLots: number;
   /** Lots of the current side already filled in this cycle (partial fills). */
   readonly progressLots: number;
   readonly base: readonly BaseLot[];
@@ -43,7 +48,14 @@ export interface Cell {
 /** Exact running totals, as decimal strings. */
 export interface Ledger {
   readonly quote: string;
+  /** Base held by the cells, in whole lots (what the grid can sell). */
   readonly baseLots: number;
+  /**
+   * Base below one lot, left where the exchange took a buy fee in the base coin (Bybit spot): owned and counted in
+   * equity, but not sellable until it adds up. dustCost is what it cost (its share of the buys, at their prices).
+   */
+  readonly dust: string;
+  readonly dustCost: string;
   readonly fees: string;
   readonly gridProfit: string;
   readonly buys: number;
@@ -79,7 +91,16 @@ export function createGridState(gridId: string, params: GridParams): GridState {
     exitOrder: null,
     startAttempts: 0,
     exitAttempts: 0,
-    ledger: { quote: params.investment, baseLots: 0, fees: '0', gridProfit: '0', buys: 0, sells: 0 },
+    ledger: {
+      quote: params.investment,
+      baseLots: 0,
+      dust: '0',
+      dustCost: '0',
+      fees: '0',
+      gridProfit: '0',
+      buys: 0,
+      sells: 0,
+    },
     lastPrice: null,
   };
 }

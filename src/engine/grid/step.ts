@@ -90,6 +90,7 @@ class StepRun {
     for (let c = 0; c < plan.grids; c++) {
       this.cells.push({
         holds: c < k ? 'quote' : 'base',
+        cycleLots: plan.qtyLots,
         progressLots: 0,
         base: [],
         seq: 0,
@@ -166,12 +167,30 @@ class StepRun {
     };
     const done = filled.filledLots === filled.lots;
     const notional = this.notional(event.price, event.lots);
-    if (order.side === 'buy') {
+    let receivedLots = event.lots;
+    if (event.feeCurrency === 'base') {
+      // The fee came out of the coin itself: whole lots go to the cell, the fraction to the dust. In the ledger the
+      // fee is valued in quote at the fill's price, so fees and profit stay in one currency.
+      const step = new Dec(this.s.plan!.qtyStep);
+      const feeQuote = fee.times(this.notional(event.price, 1)).div(step);
+      const netLots = new Dec(event.lots).minus(fee.div(step));
+      const sign = order.side === 'buy' ? 1 : -1;
+      receivedLots = order.side === 'buy' ? Math.max(0, netLots.floor().toNumber()) : event.lots;
+      const dustLots = order.side === 'buy' ? netLots.minus(receivedLots) : fee.div(step).neg();
+      const dust = dustLots.times(step);
+      this.book({
+        quote: order.side === 'buy' ? notional.neg() : notional,
+        baseLots: sign * receivedLots,
+        fee: feeQuote,
+        dust,
+        dustCost: dust.times(this.notional(event.price, 1)).div(step),
+      });
+    } else if (order.side === 'buy') {
       this.book({ quote: notional.neg().minus(fee), baseLots: event.lots, fee });
     } else {
       this.book({ quote: notional.minus(fee), baseLots: -event.lots, fee });
     }
-    this.applyFill(found, filled, done, event);
+    this.applyFill(found, filled, done, event, receivedLots);
     this.exitLateBase();
   }
 
@@ -180,13 +199,14 @@ class StepRun {
     filled: OpenOrder,
     done: boolean,
     event: Extract<GridEvent, { kind: 'fill' }>,
+    receivedLots: number,
   ): void {
     switch (found.purpose) {
       case 'grid':
-        return this.gridFill(found.cell!, filled, done, event.price, event.lots);
+        return this.gridFill(found.cell!, filled, done, event.price, event.lots, receivedLots);
       case 'start':
         this.s = { ...this.s, startOrder: done ? null : filled };
-        return this.startFill(event.price, event.lots);
+        return this.startFill(event.price, receivedLots, done);
       case 'exit':
         this.s = { ...this.s, exitOrder: done ? null : filled };
         return this.exitFill(event.price, event.lots);
@@ -202,22 +222,33 @@ class StepRun {
       this.placeExitIfNeeded();
   }
 
-  private gridFill(c: number, order: OpenOrder, done: boolean, price: number, lots: number): void {
+  /** `lots` is what the order filled; `received` what the cell got (less when the fee came out of the base coin). */
+  private gridFill(
+    c: number,
+    order: OpenOrder,
+    done: boolean,
+    price: number,
+    lots: number,
+    received: number,
+  ): void {
     const cell = this.cells[c]!;
     const q = this.s.plan!.qtyLots;
     const progress = cell.progressLots + lots;
-    const complete = progress === q;
+    const complete = progress === cell.cycleLots;
     if (order.side === 'buy') {
-      const base = [...cell.base, { lots, entry: price }];
+      const base = received > 0 ? [...cell.base, { lots: received, entry: price }] : cell.base;
+      const held = base.reduce((sum, lot) => sum + lot.lots, 0);
       this.cells[c] = complete
-        ? { ...cell, holds: 'base', progressLots: 0, base, order: null }
+        ? held > 0
+          ? { ...cell, holds: 'base', cycleLots: held, progressLots: 0, base, order: null }
+          : { ...cell, holds: 'quote', cycleLots: q, progressLots: 0, base, order: null }
         : { ...cell, progressLots: progress, base, order: done ? null : order };
       if (complete) this.bumpCount('buys');
     } else {
       const { rest, profit } = this.consume(cell.base, lots, price);
       this.book({ profit });
       this.cells[c] = complete
-        ? { ...cell, holds: 'quote', progressLots: 0, base: rest, order: null }
+        ? { ...cell, holds: 'quote', cycleLots: q, progressLots: 0, base: rest, order: null }
         : { ...cell, progressLots: progress, base: rest, order: done ? null : order };
       if (complete) {
         this.bumpCount('sells');
@@ -227,19 +258,25 @@ class StepRun {
     if (complete && this.s.status === 'running') this.placeCellOrder(c);
   }
 
-  /** Base from the start buy goes to the waiting cells in order, each taking what its cycle still lacks. */
-  private startFill(price: number, lots: number): void {
+  /**
+   * Base from the start buy goes to the waiting cells in order, each taking what its cycle still lacks. When the start
+   * order is done, cells still short (a fee taken in the base coin) trade what they got.
+   */
+  private startFill(price: number, lots: number, done: boolean): void {
     const q = this.s.plan!.qtyLots;
     let left = lots;
-    for (let c = 0; c < this.cells.length && left > 0; c++) {
+    for (let c = 0; c < this.cells.length; c++) {
       const cell = this.cells[c]!;
       if (!cell.awaitingStart) continue;
       const take = Math.min(left, q - cell.progressLots);
       left -= take;
-      const base = [...cell.base, { lots: take, entry: price }];
+      const base = take > 0 ? [...cell.base, { lots: take, entry: price }] : cell.base;
       const progress = cell.progressLots + take;
-      if (progress === q) {
-        this.cells[c] = { ...cell, awaitingStart: false, progressLots: 0, base };
+      if (progress === q || done) {
+        this.cells[c] =
+          progress > 0
+            ? { ...cell, awaitingStart: false, holds: 'base', cycleLots: progress, progressLots: 0, base }
+            : { ...cell, awaitingStart: false, holds: 'quote', cycleLots: q, progressLots: 0, base };
         if (this.s.status === 'running') this.placeCellOrder(c);
       } else {
         this.cells[c] = { ...cell, progressLots: progress, base };
@@ -298,7 +335,7 @@ class StepRun {
     const plan = this.s.plan!;
     const side: Side = cell.holds === 'quote' ? 'buy' : 'sell';
     const price = side === 'buy' ? plan.lines[c]! : plan.lines[c + 1]!;
-    const lots = plan.qtyLots - cell.progressLots;
+    const lots = cell.cycleLots - cell.progressLots;
     const seq = cell.seq + 1;
     const order = this.newOrder(gridOrderId(this.s.gridId, c, seq), side, price, lots, 'grid', c);
     this.cells[c] = { ...cell, seq, order, rejected: null };
@@ -416,7 +453,14 @@ class StepRun {
     return this.notional(price, lots).times(purpose === 'grid' ? plan.makerFee : plan.takerFee);
   }
 
-  private book(delta: { quote?: Dec; baseLots?: number; fee?: Dec; profit?: Dec }): void {
+  private book(delta: {
+    quote?: Dec;
+    baseLots?: number;
+    fee?: Dec;
+    profit?: Dec;
+    dust?: Dec;
+    dustCost?: Dec;
+  }): void {
     const l = this.s.ledger;
     this.s = {
       ...this.s,
@@ -424,6 +468,8 @@ class StepRun {
         ...l,
         quote: delta.quote ? decText(new Dec(l.quote).plus(delta.quote)) : l.quote,
         baseLots: l.baseLots + (delta.baseLots ?? 0),
+        dust: delta.dust ? decText(new Dec(l.dust).plus(delta.dust)) : l.dust,
+        dustCost: delta.dustCost ? decText(new Dec(l.dustCost).plus(delta.dustCost)) : l.dustCost,
         fees: delta.fee ? decText(new Dec(l.fees).plus(delta.fee)) : l.fees,
         gridProfit: delta.profit ? decText(new Dec(l.gridProfit).plus(delta.profit)) : l.gridProfit,
       },

@@ -23,8 +23,8 @@ export function gridFigures(state: GridState): GridFigures {
   if (state.startOrder && !state.startOrder.cancelling) openOrders++;
   if (state.exitOrder) openOrders++;
   return {
-    baseQty: decText(new Dec(step).times(state.ledger.baseLots)),
-    baseCost: decText(costUnits.times(step).div(1e8)),
+    baseQty: decText(new Dec(step).times(state.ledger.baseLots).plus(state.ledger.dust)),
+    baseCost: decText(costUnits.times(step).div(1e8).plus(state.ledger.dustCost)),
     quoteBalance: state.ledger.quote,
     realizedPnl: state.ledger.gridProfit,
     fees: state.ledger.fees,

@@ -3,6 +3,7 @@ import type { GridCommand, GridEvent } from '../../../src/engine/grid/events.js'
 import type { GridParams } from '../../../src/engine/grid/params.js';
 import { createGridState, type GridState } from '../../../src/engine/grid/state.js';
 import { openOrders, step } from '../../../src/engine/grid/step.js';
+import { gridFigures } from '../../../src/engine/grid/summary.js';
 import { toPriceUnits } from '../../../src/engine/money.js';
 import { handGrid } from '../../support/grids.js';
 
@@ -201,5 +202,55 @@ describe('grid engine step()', () => {
     expect(tiny.state.status).toBe('stopped');
     expect(tiny.notes[0]).toMatchObject({ kind: 'invalid' });
     expect(JSON.stringify(tiny.notes[0])).toMatch(/quantity per grid 0 .*below the minimum quantity 0.01/);
+  });
+});
+
+describe('fees taken in the base coin (Bybit spot buys)', () => {
+  it('gives the cells the whole lots received, keeps the fraction as dust, and values the fee in quote', () => {
+    const s0 = started().state;
+    // The start buy of 3.12 at 160 pays 0.1 % in base: 0.00312 → 3.11688 received: 311 whole lots + 0.688 of one.
+    const out = run(s0, {
+      ...fill('g1-s0', 'e1', '160', 312),
+      fee: '0.00312',
+      feeCurrency: 'base',
+    } as GridEvent);
+    expect(out.commands).toEqual([
+      expect.objectContaining({ clientOrderId: 'g1-2-1', side: 'sell', priceText: '175', lots: 156 }),
+      // The last cell sells what it got, one lot short of q.
+      expect.objectContaining({ clientOrderId: 'g1-3-1', side: 'sell', priceText: '200', lots: 155 }),
+    ]);
+    expect(out.state.ledger).toMatchObject({
+      quote: '500.8', // 1000 − 3.12 × 160; no quote fee
+      baseLots: 311,
+      dust: '0.00688',
+      dustCost: '1.1008', // 0.00688 × 160
+      fees: '0.4992', // 0.00312 BTC valued at 160
+    });
+    // What the base cost = what is held at cost + the fee: 3.11 × 160 + 1.1008 + 0.4992 = 499.2.
+    expect(gridFigures(out.state)).toMatchObject({ baseQty: '3.11688', baseCost: '498.7008' });
+    // The short cell sells its 155 lots at 200; Bybit takes the sell's fee in quote.
+    const sold = run(out.state, {
+      ...fill('g1-3-1', 'e2', '200', 155),
+      fee: '0.31',
+      feeCurrency: 'quote',
+    } as GridEvent);
+    expect(sold.state.ledger).toMatchObject({ gridProfit: '62', baseLots: 156, quote: '810.49' });
+    expect(sold.commands).toEqual([
+      expect.objectContaining({ clientOrderId: 'g1-3-2', side: 'buy', lots: 156 }),
+    ]);
+  });
+
+  it('a grid buy whose fee came out of the base sells what it received', () => {
+    const s0 = run(started().state, fill('g1-s0', 'e0', '160', 312)).state;
+    const out = run(s0, {
+      ...fill('g1-1-1', 'e1', '125', 156),
+      fee: '0.00156',
+      feeCurrency: 'base',
+    } as GridEvent);
+    // 1.56 − 0.00156 = 1.55844: 155 lots to the cell, 0.844 of a lot to the dust.
+    expect(out.commands).toEqual([
+      expect.objectContaining({ clientOrderId: 'g1-1-2', side: 'sell', lots: 155 }),
+    ]);
+    expect(out.state.ledger).toMatchObject({ dust: '0.00844', baseLots: 312 + 155 });
   });
 });
