@@ -110,7 +110,7 @@ async function fillToCounterOrder(fills: number): Promise<number[]> {
       { symbol: 'SOLUSDT', at: '180', swing: '179.55', grid: { lower: '162', upper: '198' } },
     ];
     for (const m of markets) {
-      await rt.exchange.onPrice(m.symbol, 1, m.at);
+      await rt.paper!.onPrice(m.symbol, 1, m.at);
       await rt.prices.set([{ symbol: m.symbol, price: m.at, atMs: Date.now() }]);
       const created = await rt.grids.create(OPERATOR, {
         symbol: m.symbol,
@@ -124,9 +124,7 @@ async function fillToCounterOrder(fills: number): Promise<number[]> {
     while (samples.length < fills) {
       const before = samples.length;
       seq++;
-      await Promise.all(
-        markets.map((m) => rt.exchange.onPrice(m.symbol, seq, seq % 2 === 0 ? m.swing : m.at)),
-      );
+      await Promise.all(markets.map((m) => rt.paper!.onPrice(m.symbol, seq, seq % 2 === 0 ? m.swing : m.at)));
       const deadline = Date.now() + 5000;
       while (samples.length < before + markets.length && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 1));

@@ -72,7 +72,16 @@ export const EnvSchema = z.object({
   PLACEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   DAILY_REPORT_CRON: z.string().default('0 8 * * *'),
   REPORT_TIMEZONE: z.string().default('UTC'),
-  LIVE_TRADING_CONFIRM: z.literal('yes').optional(),
+  LIVE_TRADING_CONFIRM: z.literal('yes', { error: 'must be "yes" (or unset)' }).optional(),
+  // Bybit. The URLs default by TRADING_MODE (testnet, demo, mainnet); set them to point at any Bybit-compatible server.
+  BYBIT_API_KEY: z.string().optional(),
+  BYBIT_API_SECRET: z.string().optional(),
+  BYBIT_REST_URL: z.url({ error: 'must be a URL' }).optional(),
+  BYBIT_WS_PUBLIC_URL: z.url({ error: 'must be a URL' }).optional(),
+  BYBIT_WS_PRIVATE_URL: z.url({ error: 'must be a URL' }).optional(),
+  BYBIT_RECV_WINDOW: z.coerce.number().int().min(1000).max(60_000).default(5000),
+  /** How often executions and tickers are polled over REST when the WebSocket streams are not in use. */
+  BYBIT_POLL_MS: z.coerce.number().int().min(200).default(2000),
 });
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>;
@@ -98,10 +107,55 @@ export function loadConfig(
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
   }
   const config = parsed.data;
-  if (config.TRADING_MODE !== 'paper') {
-    throw new ConfigError([
-      `TRADING_MODE ${config.TRADING_MODE} is not available yet: this version trades on its paper exchange only (TRADING_MODE=paper)`,
-    ]);
+  const problems: string[] = [];
+  const mode = config.TRADING_MODE;
+  if (mode === 'live' && config.LIVE_TRADING_CONFIRM !== 'yes') {
+    problems.push(
+      'TRADING_MODE live trades real money on Bybit mainnet: set LIVE_TRADING_CONFIRM=yes to confirm',
+    );
   }
+  if (
+    (mode === 'testnet' || mode === 'demo' || mode === 'live') &&
+    (!config.BYBIT_API_KEY || !config.BYBIT_API_SECRET)
+  ) {
+    problems.push(`TRADING_MODE ${mode} needs BYBIT_API_KEY and BYBIT_API_SECRET (keys of that environment)`);
+  }
+  if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+const BYBIT_URLS = {
+  // dry-run reads mainnet's public prices only.
+  'dry-run': {
+    rest: 'https://api.bybit.com',
+    wsPublic: 'wss://stream.bybit.com/v5/public/spot',
+    wsPrivate: '',
+  },
+  testnet: {
+    rest: 'https://api-testnet.bybit.com',
+    wsPublic: 'wss://stream-testnet.bybit.com/v5/public/spot',
+    wsPrivate: 'wss://stream-testnet.bybit.com/v5/private',
+  },
+  // Demo trading has no public stream of its own: prices come from mainnet's.
+  demo: {
+    rest: 'https://api-demo.bybit.com',
+    wsPublic: 'wss://stream.bybit.com/v5/public/spot',
+    wsPrivate: 'wss://stream-demo.bybit.com/v5/private',
+  },
+  live: {
+    rest: 'https://api.bybit.com',
+    wsPublic: 'wss://stream.bybit.com/v5/public/spot',
+    wsPrivate: 'wss://stream.bybit.com/v5/private',
+  },
+} as const;
+
+/** Where Bybit is for this mode, overridden by BYBIT_*_URL. Null in paper mode (no Bybit at all). */
+export function bybitEndpoints(config: Config): { rest: string; wsPublic: string; wsPrivate: string } | null {
+  if (config.TRADING_MODE === 'paper') return null;
+  const d = BYBIT_URLS[config.TRADING_MODE];
+  return {
+    rest: config.BYBIT_REST_URL ?? d.rest,
+    wsPublic: config.BYBIT_WS_PUBLIC_URL ?? d.wsPublic,
+    wsPrivate: config.BYBIT_WS_PRIVATE_URL ?? d.wsPrivate,
+  };
 }

@@ -72,10 +72,28 @@ async function main(): Promise<number> {
     process.stderr.write(`gridops: ${line ?? `cannot start: ${(e as Error).message}`}\n`);
     return 1;
   }
+  const where: Record<Config['TRADING_MODE'], string> = {
+    paper: 'trading on the PAPER exchange: no real money',
+    'dry-run': "trading on the PAPER exchange at Bybit's live prices: no real money",
+    testnet: 'trading on Bybit TESTNET: test money',
+    demo: 'trading on Bybit DEMO trading: demo money',
+    live: 'trading on Bybit MAINNET with REAL MONEY',
+  };
   log.info(
     { role: config.ROLE, mode: config.TRADING_MODE, market: config.MARKET_DATA, symbols: rt.symbols },
-    `GridOps ${config.ROLE === 'all' ? '' : `(${config.ROLE}) `}trading on the PAPER exchange: no real money`,
+    `GridOps ${config.ROLE === 'all' ? '' : `(${config.ROLE}) `}${where[config.TRADING_MODE]}`,
   );
+  if (config.TRADING_MODE === 'live') {
+    // Say exactly what is about to trade before anything does.
+    const grids = await rt.grids.list({ id: 'gridops', via: 'system', role: 'readonly' });
+    for (const g of grids.ok ? grids.value : []) {
+      if (g.status === 'running' || g.status === 'paused') {
+        log.warn(
+          `LIVE: grid ${g.id} ${g.symbol} ${g.status}, ${g.grids} lines ${g.lower}-${g.upper}, ${g.investment} invested`,
+        );
+      }
+    }
+  }
   const services: Services[] = [];
   if (config.ROLE === 'all' || config.ROLE === 'worker') services.push(await startWorker(rt, gridsFile));
   if (config.ROLE === 'all' || config.ROLE === 'api') services.push(await startApi(rt));

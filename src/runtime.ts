@@ -8,8 +8,13 @@ import { GridProcessor } from './app/grid-processor.js';
 import { DEFAULT_FEES, GridService } from './app/grid-service.js';
 import type { GridsFile } from './app/grids-file.js';
 import { Reconciler } from './app/reconciler.js';
-import type { Config } from './config.js';
+import { bybitEndpoints, type Config } from './config.js';
 import { openDatabase } from './db/data-source.js';
+import { BybitApi } from './exchange/bybit/api.js';
+import { BybitExchange } from './exchange/bybit/bybit-exchange.js';
+import { ExecutionPoller, TickerPollFeed } from './exchange/bybit/pollers.js';
+import { BybitRestClient } from './exchange/bybit/rest-client.js';
+import type { Exchange } from './exchange/exchange.js';
 import { PaperExchange } from './exchange/paper/paper-exchange.js';
 import { buildHttpServer } from './http/server.js';
 import { QueueGridEventBus, QueueNotifier } from './jobs/bus.js';
@@ -45,7 +50,11 @@ export interface Runtime {
   readonly ds: DataSource;
   readonly redis: Redis;
   readonly queues: Record<QueueName, Queue>;
-  readonly exchange: PaperExchange;
+  readonly exchange: Exchange;
+  /** The paper exchange, in paper and dry-run modes (its book matches on the prices the feed brings). */
+  readonly paper: PaperExchange | null;
+  /** Bybit, in testnet, demo and live modes; its public prices also feed dry-run. */
+  readonly bybit: { readonly api: BybitApi; readonly exchange: BybitExchange | null } | null;
   readonly processor: GridProcessor;
   readonly reconciler: Reconciler;
   readonly grids: GridService;
@@ -55,7 +64,7 @@ export interface Runtime {
 }
 
 export function marketSymbols(config: Config): string[] {
-  if (config.MARKET_DATA.startsWith('replay:')) {
+  if (config.TRADING_MODE === 'paper' && config.MARKET_DATA.startsWith('replay:')) {
     const file = config.MARKET_DATA.slice('replay:'.length);
     const m = /([A-Z0-9]+?)(?:-|_|\.)/.exec(file.split('/').pop() ?? '');
     return [m?.[1] && simulatedInstrument(m[1]) ? m[1] : 'BTCUSDT'];
@@ -81,18 +90,51 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     ]),
   ) as Record<QueueName, Queue>;
   const symbols = marketSymbols(config);
-  const instruments = symbols.map((s) => {
-    const i = simulatedInstrument(s);
-    if (!i) throw new Error(`MARKET_SYMBOLS: no instrument for ${s}`);
-    return i;
-  });
-  const exchange = new PaperExchange(ds, {
-    instruments,
-    makerFee: DEFAULT_FEES.maker,
-    takerFee: DEFAULT_FEES.taker,
-    openingQuoteBalance: config.PAPER_BALANCE,
-  });
-  await exchange.open();
+  const endpoints = bybitEndpoints(config);
+  let bybit: Runtime['bybit'] = null;
+  let paper: PaperExchange | null = null;
+  let exchange: Exchange;
+  if (endpoints) {
+    const api = new BybitApi(
+      new BybitRestClient({
+        baseUrl: endpoints.rest,
+        apiKey: config.BYBIT_API_KEY,
+        apiSecret: config.BYBIT_API_SECRET,
+        recvWindowMs: config.BYBIT_RECV_WINDOW,
+      }),
+    );
+    if (config.TRADING_MODE === 'dry-run') {
+      // Live prices, paper fills: the paper exchange trades with Bybit's real filters.
+      paper = new PaperExchange(ds, {
+        instruments: (await api.instruments()).filter((i) => symbols.includes(i.symbol)),
+        makerFee: DEFAULT_FEES.maker,
+        takerFee: DEFAULT_FEES.taker,
+        openingQuoteBalance: config.PAPER_BALANCE,
+      });
+      await paper.open();
+      exchange = paper;
+      bybit = { api, exchange: null };
+    } else {
+      const live = new BybitExchange(api);
+      await live.open(symbols);
+      exchange = live;
+      bybit = { api, exchange: live };
+    }
+  } else {
+    const instruments = symbols.map((s) => {
+      const i = simulatedInstrument(s);
+      if (!i) throw new Error(`MARKET_SYMBOLS: no instrument for ${s}`);
+      return i;
+    });
+    paper = new PaperExchange(ds, {
+      instruments,
+      makerFee: DEFAULT_FEES.maker,
+      takerFee: DEFAULT_FEES.taker,
+      openingQuoteBalance: config.PAPER_BALANCE,
+    });
+    await paper.open();
+    exchange = paper;
+  }
   const bus = new QueueGridEventBus(queues[QUEUES.gridEvents]);
   const notifier = new QueueNotifier(queues[QUEUES.notifications]);
   const processor = new GridProcessor({ ds, exchange, bus, notifier, log });
@@ -125,6 +167,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     redis,
     queues,
     exchange,
+    paper,
+    bybit,
     processor,
     reconciler,
     grids,
@@ -177,7 +221,7 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
     queueWorker(
       rt,
       QUEUES.prices,
-      priceHandler({ ds: rt.ds, paper: rt.exchange, prices: rt.prices, bus }),
+      priceHandler({ ds: rt.ds, paper: rt.paper, prices: rt.prices, bus }),
       config.WORKER_CONCURRENCY,
     ),
     queueWorker(rt, QUEUES.maintenance, maintenanceHandler(rt.reconciler), 1),
@@ -189,6 +233,7 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
   );
 
   let feed: MarketFeed | null = null;
+  let poller: ExecutionPoller | null = null;
   const lease = new Lease(
     rt.redis,
     `${config.QUEUE_PREFIX}:lease:market`,
@@ -196,7 +241,7 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
     async (held) => {
       if (held) {
         log.info('this process now runs the market feed');
-        feed = createFeed(config, rt.symbols);
+        feed = createFeed(rt);
         const last = (await rt.ds.query(`SELECT symbol, last_price FROM paper_market`)) as {
           symbol: string;
           last_price: string;
@@ -205,14 +250,26 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
           (ticks) => publishTicks(queues[QUEUES.prices], ticks),
           new Map(last.map((r) => [r.symbol, r.last_price])),
         );
+        if (rt.bybit?.exchange) {
+          // The private WebSocket is not wired yet: executions come by REST polling (the reconciler is the backstop).
+          poller = new ExecutionPoller({
+            api: rt.bybit.api,
+            exchange: rt.bybit.exchange,
+            intervalMs: config.BYBIT_POLL_MS,
+            log,
+          });
+          poller.start();
+        }
       } else if (feed) {
         log.warn('market feed lease lost; stopping the feed');
         await feed.stop();
+        await poller?.stop();
         feed = null;
+        poller = null;
       }
     },
   );
-  if (config.MARKET_DATA !== 'none') lease.start();
+  if (config.MARKET_DATA !== 'none' || rt.bybit) lease.start();
   void bootstrapGrids(rt, gridsFile).catch((e) =>
     log.error(`could not set up grids: ${(e as Error).message}`),
   );
@@ -253,7 +310,11 @@ export async function startNotifier(rt: Runtime): Promise<Services> {
   };
 }
 
-function createFeed(config: Config, symbols: readonly string[]): MarketFeed {
+function createFeed(rt: Runtime): MarketFeed {
+  const { config, symbols } = rt;
+  if (rt.bybit) {
+    return new TickerPollFeed(symbols, { api: rt.bybit.api, intervalMs: config.BYBIT_POLL_MS, log: rt.log });
+  }
   if (config.MARKET_DATA.startsWith('replay:')) {
     return new ReplayMarket({
       file: config.MARKET_DATA.slice('replay:'.length),

@@ -32,7 +32,7 @@ describe('two workers on one grid', () => {
   });
 
   it('places each order once and applies each fill once', async () => {
-    await a.rt.exchange.onPrice('ETHUSDT', 1, '3650');
+    await a.rt.paper!.onPrice('ETHUSDT', 1, '3650');
     await a.rt.prices.set([{ symbol: 'ETHUSDT', price: '3650', atMs: Date.now() }]);
     const created = await a.rt.grids.create(OPERATOR, {
       symbol: 'ETHUSDT',
