@@ -6,18 +6,28 @@ export interface LoggerOptions {
   readonly level: string;
   readonly format: 'auto' | 'json' | 'pretty';
   readonly isTty: boolean;
+  /** Where JSON lines go (stdout by default). */
+  readonly destination?: pino.DestinationStream;
 }
+
+/** Field names whose values never reach a log line, at the top level or one level down. */
+const SECRET_FIELDS = [
+  'apiKey',
+  'apiSecret',
+  'secret',
+  'token',
+  'password',
+  'BYBIT_API_KEY',
+  'BYBIT_API_SECRET',
+];
 
 /** pino: JSON lines for machines, pretty lines on a terminal. Secrets are redacted wherever they appear. */
 export function createLogger(options: LoggerOptions): Logger {
   const pretty = options.format === 'pretty' || (options.format === 'auto' && options.isTty);
-  return pino({
+  const settings: pino.LoggerOptions = {
     level: options.level,
     base: null,
-    redact: {
-      paths: ['*.apiKey', '*.apiSecret', '*.token', '*.password', 'apiKey', 'apiSecret', 'token', 'password'],
-      censor: '[redacted]',
-    },
+    redact: { paths: SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]), censor: '[redacted]' },
     ...(pretty
       ? {
           transport: {
@@ -31,5 +41,6 @@ export function createLogger(options: LoggerOptions): Logger {
           },
         }
       : {}),
-  });
+  };
+  return options.destination && !pretty ? pino(settings, options.destination) : pino(settings);
 }
