@@ -81,7 +81,7 @@ export const EnvSchema = z.object({
   BYBIT_WS_PRIVATE_URL: z.url({ error: 'must be a URL' }).optional(),
   BYBIT_RECV_WINDOW: z.coerce.number().int().min(1000).max(60_000).default(5000),
   /** How often executions and tickers are polled over REST when the WebSocket streams are not in use. */
-  BYBIT_POLL_MS: z.coerce.number().int().min(200).default(2000),
+  BYBIT_POLL_MS: z.coerce.number().int().min(50).default(2000),
 });
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>;

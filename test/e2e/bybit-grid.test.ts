@@ -1,0 +1,133 @@
+import { Decimal } from 'decimal.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/app/actor.js';
+import { type FakeBybit, startFakeBybit } from '../fakes/bybit/server.js';
+import { settle, startTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
+
+const OPERATOR: Actor = { id: 'test', via: 'cli', role: 'operator' };
+const KEY = 'grid-e2e-key';
+const SECRET = 'grid-e2e-secret';
+
+/**
+ * A grid run by the app in testnet mode against the fake Bybit, through the real client: orders at the right rounded
+ * prices and quantities, fills applied once, counter orders placed, and the books equal to the exchange's, with
+ * Bybit's fee rule (buys pay in the base coin, sells in quote).
+ */
+describe('a grid on (fake) Bybit', () => {
+  let fake: FakeBybit;
+  let db: TestDatabase;
+  let app: TestApp;
+  let gridId: string;
+
+  const openOrders = () =>
+    fake
+      .orders()
+      .filter((o) => o.orderStatus === 'New')
+      .map((o) => `${o.side} ${o.price} ${o.qty}`)
+      .sort();
+
+  /** Waits until every execution on the exchange is a trade in the store, and the app is quiet. */
+  async function caughtUp(): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const ids = fake.executions().map((e) => e.execId);
+      const [{ n }] = (await app.rt.ds.query(`SELECT count(*)::int AS n FROM trade WHERE exec_id = ANY($1)`, [
+        ids,
+      ])) as [{ n: number }];
+      if (n === ids.length) {
+        await settle(app.rt);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the app did not apply every execution of the exchange');
+  }
+
+  beforeAll(async () => {
+    fake = await startFakeBybit({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      instruments: [
+        {
+          symbol: 'BTCUSDT',
+          baseCoin: 'BTC',
+          quoteCoin: 'USDT',
+          tickSize: '0.01',
+          basePrecision: '0.000001',
+          minOrderQty: '0.000048',
+          minOrderAmt: '5',
+        },
+      ],
+      balances: { USDT: '100000' },
+    });
+    fake.setPrice('BTCUSDT', '100000');
+    db = await createTestDatabase();
+    app = await startTestApp({
+      databaseUrl: db.url,
+      prefix: testPrefix(),
+      env: {
+        TRADING_MODE: 'testnet',
+        BYBIT_API_KEY: KEY,
+        BYBIT_API_SECRET: SECRET,
+        BYBIT_REST_URL: fake.url,
+        BYBIT_POLL_MS: '100',
+        MARKET_SYMBOLS: 'BTCUSDT',
+      },
+    });
+    for (let i = 0; i < 100 && !(await app.rt.prices.get('BTCUSDT')); i++)
+      await new Promise((r) => setTimeout(r, 50));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+    await fake?.close();
+  });
+
+  it('starts: a market buy for the base above the price, then a buy below and a sell above every line', async () => {
+    const created = await app.rt.grids.create(OPERATOR, {
+      symbol: 'BTCUSDT',
+      lower: '95000',
+      upper: '105000',
+      grids: 10,
+      investment: '10000',
+    });
+    if (!created.ok) throw new Error(created.error.message);
+    gridId = created.value.id;
+    await caughtUp();
+    // q = 10000 / 10 / 100000 = 0.01; k = 5. The start buy of 0.05 paid 0.00005 BTC: 0.04995 received, so the top
+    // cell sells 0.00995 instead of 0.01.
+    expect(openOrders()).toEqual([
+      'Buy 95000 0.01',
+      'Buy 96000 0.01',
+      'Buy 97000 0.01',
+      'Buy 98000 0.01',
+      'Buy 99000 0.01',
+      'Sell 101000 0.01',
+      'Sell 102000 0.01',
+      'Sell 103000 0.01',
+      'Sell 104000 0.01',
+      'Sell 105000 0.00995',
+    ]);
+  });
+
+  it('fills, counter orders and books that match the exchange, fee coins included', async () => {
+    fake.setPrice('BTCUSDT', '97500'); // fills the buys at 99000 and 98000
+    await caughtUp();
+    fake.setPrice('BTCUSDT', '100500'); // fills the sells at 99000 and 100000 (each 0.00999 after the buy fee)
+    await caughtUp();
+    const executions = fake.executions();
+    expect(executions.length).toBe(5);
+    const [{ n }] = (await app.rt.ds.query(`SELECT count(*)::int AS n FROM trade`)) as [{ n: number }];
+    expect(n).toBe(executions.length);
+    const g = await app.rt.grids.get(OPERATOR, gridId);
+    if (!g.ok) throw new Error(g.error.message);
+    const account = fake.balances();
+    // The grid is the only trader on the account: its base is the account's BTC, its quote what the USDT moved by.
+    expect(new Decimal(g.value.baseQty).eq(account.BTC!.walletBalance)).toBe(true);
+    expect(new Decimal(100000).minus(10000).plus(g.value.quoteBalance).eq(account.USDT!.walletBalance)).toBe(
+      true,
+    );
+    // Two cycles of 0.00999 BTC (0.01 bought, less the 0.00001 BTC fee) over a 1000 spacing: 2 x 9.99 realized.
+    expect(g.value.realizedPnl).toBe('19.98');
+  });
+});
