@@ -61,7 +61,7 @@ export const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('gridops'),
   /** How long the market-feed lease lives without renewal: the longest a dead feed holder blocks a successor. */
-  MARKET_LEASE_MS: z.coerce.number().int().min(500).default(15_000),
+  MARKET_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   /**
    * BullMQ's job lock: a job whose worker died is noticed as stalled and retried within about this long.
    * Locks are renewed at half this period, so a shorter one only costs a little Redis traffic.
@@ -82,6 +82,8 @@ export const EnvSchema = z.object({
   BYBIT_RECV_WINDOW: z.coerce.number().int().min(1000).max(60_000).default(5000),
   /** How often executions and tickers are polled over REST when the WebSocket streams are not in use. */
   BYBIT_POLL_MS: z.coerce.number().int().min(50).default(2000),
+  /** How long a Bybit stream may be down before its data is polled over REST instead. */
+  BYBIT_WS_FALLBACK_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>;

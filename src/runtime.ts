@@ -12,7 +12,7 @@ import { bybitEndpoints, type Config } from './config.js';
 import { openDatabase } from './db/data-source.js';
 import { BybitApi } from './exchange/bybit/api.js';
 import { BybitExchange } from './exchange/bybit/bybit-exchange.js';
-import { ExecutionPoller, TickerPollFeed } from './exchange/bybit/pollers.js';
+import { BybitExecutionFeed, BybitTickerFeed } from './exchange/bybit/live-feeds.js';
 import { BybitRestClient } from './exchange/bybit/rest-client.js';
 import type { Exchange } from './exchange/exchange.js';
 import { PaperExchange } from './exchange/paper/paper-exchange.js';
@@ -54,7 +54,11 @@ export interface Runtime {
   /** The paper exchange, in paper and dry-run modes (its book matches on the prices the feed brings). */
   readonly paper: PaperExchange | null;
   /** Bybit, in testnet, demo and live modes; its public prices also feed dry-run. */
-  readonly bybit: { readonly api: BybitApi; readonly exchange: BybitExchange | null } | null;
+  readonly bybit: {
+    readonly api: BybitApi;
+    readonly exchange: BybitExchange | null;
+    readonly endpoints: { readonly rest: string; readonly wsPublic: string; readonly wsPrivate: string };
+  } | null;
   readonly processor: GridProcessor;
   readonly reconciler: Reconciler;
   readonly grids: GridService;
@@ -113,12 +117,12 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       });
       await paper.open();
       exchange = paper;
-      bybit = { api, exchange: null };
+      bybit = { api, exchange: null, endpoints };
     } else {
       const live = new BybitExchange(api);
       await live.open(symbols);
       exchange = live;
-      bybit = { api, exchange: live };
+      bybit = { api, exchange: live, endpoints };
     }
   } else {
     const instruments = symbols.map((s) => {
@@ -233,7 +237,7 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
   );
 
   let feed: MarketFeed | null = null;
-  let poller: ExecutionPoller | null = null;
+  let executions: BybitExecutionFeed | null = null;
   const lease = new Lease(
     rt.redis,
     `${config.QUEUE_PREFIX}:lease:market`,
@@ -251,21 +255,30 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
           new Map(last.map((r) => [r.symbol, r.last_price])),
         );
         if (rt.bybit?.exchange) {
-          // The private WebSocket is not wired yet: executions come by REST polling (the reconciler is the backstop).
-          poller = new ExecutionPoller({
+          // Taking over the exchange streams: first make the store agree with the exchange (the previous holder may
+          // have died mid-way), then listen; every resubscription reconciles again (Bybit replays nothing).
+          await rt.reconciler.run({ settleMs: 1000 });
+          executions = new BybitExecutionFeed({
             api: rt.bybit.api,
             exchange: rt.bybit.exchange,
-            intervalMs: config.BYBIT_POLL_MS,
+            url: rt.bybit.endpoints.wsPrivate,
+            apiKey: config.BYBIT_API_KEY!,
+            apiSecret: config.BYBIT_API_SECRET!,
+            pollMs: config.BYBIT_POLL_MS,
+            fallbackAfterMs: config.BYBIT_WS_FALLBACK_MS,
             log,
+            reconcile: async () => {
+              await rt.reconciler.run({ settleMs: 1000 });
+            },
           });
-          poller.start();
+          executions.start();
         }
       } else if (feed) {
         log.warn('market feed lease lost; stopping the feed');
         await feed.stop();
-        await poller?.stop();
+        await executions?.stop();
         feed = null;
-        poller = null;
+        executions = null;
       }
     },
   );
@@ -313,7 +326,13 @@ export async function startNotifier(rt: Runtime): Promise<Services> {
 function createFeed(rt: Runtime): MarketFeed {
   const { config, symbols } = rt;
   if (rt.bybit) {
-    return new TickerPollFeed(symbols, { api: rt.bybit.api, intervalMs: config.BYBIT_POLL_MS, log: rt.log });
+    return new BybitTickerFeed(symbols, {
+      api: rt.bybit.api,
+      url: rt.bybit.endpoints.wsPublic,
+      pollMs: config.BYBIT_POLL_MS,
+      fallbackAfterMs: config.BYBIT_WS_FALLBACK_MS,
+      log: rt.log,
+    });
   }
   if (config.MARKET_DATA.startsWith('replay:')) {
     return new ReplayMarket({

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import type { Logger } from '../../log/logger.js';
+import type { MarketFeed, PriceTick, TickSink } from '../../market/feed.js';
+import { type BybitApi, BybitExecution } from './api.js';
+import type { BybitExchange } from './bybit-exchange.js';
+import { ExecutionPoller, TickerPollFeed } from './pollers.js';
+import { BybitStream, type StreamStatus } from './streams.js';
+
+export type DataPath = 'websocket' | 'polling';
+
+/**
+ * Bybit's last prices from the public stream (tickers.SYMBOL); while the stream is down for longer than
+ * `fallbackAfterMs`, from REST polling instead, said in the log and in `path` (for /status).
+ */
+export class BybitTickerFeed implements MarketFeed {
+  private stream: BybitStream | null = null;
+  private poller: TickerPollFeed | null = null;
+  private fallbackTimer: NodeJS.Timeout | null = null;
+  private counter = 0;
+  path: DataPath = 'websocket';
+
+  constructor(
+    readonly symbols: readonly string[],
+    private readonly options: {
+      api: BybitApi;
+      url: string;
+      pollMs: number;
+      fallbackAfterMs?: number;
+      log: Logger;
+      nowMs?: () => number;
+    },
+  ) {}
+
+  start(sink: TickSink): void {
+    const now = this.options.nowMs ?? Date.now;
+    this.stream = new BybitStream({
+      url: this.options.url,
+      topics: this.symbols.map((s) => `tickers.${s}`),
+      log: this.options.log,
+      onMessage: async (m) => {
+        const ticker = z.object({ symbol: z.string(), lastPrice: z.string() }).safeParse(m.data);
+        if (!ticker.success || !m.topic.startsWith('tickers.')) return;
+        const atMs = now();
+        this.counter = (this.counter + 1) % 1000;
+        const tick: PriceTick = {
+          symbol: ticker.data.symbol,
+          seq: atMs * 1000 + this.counter,
+          price: ticker.data.lastPrice,
+          atMs,
+        };
+        await sink([tick]);
+      },
+      onStatus: (status) => this.onStatus(status, sink),
+    });
+    this.stream.start();
+    this.armFallback(sink);
+  }
+
+  private onStatus(status: StreamStatus, sink: TickSink): void {
+    if (status === 'connected') {
+      if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+      this.fallbackTimer = null;
+      if (this.poller) {
+        this.options.log.info('Bybit public stream is back: prices from the WebSocket again');
+        void this.poller.stop();
+        this.poller = null;
+      }
+      this.path = 'websocket';
+    } else if (status === 'down') {
+      this.armFallback(sink);
+    }
+  }
+
+  private armFallback(sink: TickSink): void {
+    if (this.fallbackTimer || this.poller) return;
+    this.fallbackTimer = setTimeout(() => {
+      this.fallbackTimer = null;
+      if (this.stream?.status === 'connected') return;
+      this.options.log.warn(
+        `Bybit public stream unavailable: polling prices over REST every ${this.options.pollMs} ms`,
+      );
+      this.path = 'polling';
+      this.poller = new TickerPollFeed(this.symbols, {
+        api: this.options.api,
+        intervalMs: this.options.pollMs,
+        log: this.options.log,
+      });
+      this.poller.start(sink);
+    }, this.options.fallbackAfterMs ?? 10_000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+    this.fallbackTimer = null;
+    await this.poller?.stop();
+    await this.stream?.stop();
+  }
+}
+
+/**
+ * Executions from the private stream (execution.spot), handed to the exchange's listeners; after every
+ * (re)subscription the caller reconciles over REST, since Bybit replays nothing. While the stream is down for longer
+ * than `fallbackAfterMs`, executions are polled over REST.
+ */
+export class BybitExecutionFeed {
+  private stream: BybitStream | null = null;
+  private poller: ExecutionPoller | null = null;
+  private fallbackTimer: NodeJS.Timeout | null = null;
+  path: DataPath = 'websocket';
+
+  constructor(
+    private readonly options: {
+      api: BybitApi;
+      exchange: BybitExchange;
+      url: string;
+      apiKey: string;
+      apiSecret: string;
+      pollMs: number;
+      fallbackAfterMs?: number;
+      log: Logger;
+      reconcile: () => Promise<void>;
+    },
+  ) {}
+
+  start(): void {
+    this.stream = new BybitStream({
+      url: this.options.url,
+      auth: { apiKey: this.options.apiKey, apiSecret: this.options.apiSecret },
+      topics: ['execution.spot'],
+      log: this.options.log,
+      onMessage: async (m) => {
+        if (!m.topic.startsWith('execution')) return;
+        const parsed = z.array(BybitExecution).safeParse(m.data);
+        if (!parsed.success) {
+          this.options.log.warn(`Bybit execution message not understood: ${parsed.error.issues[0]?.message}`);
+          return;
+        }
+        await this.options.exchange.publish(parsed.data);
+      },
+      onSubscribed: () => this.options.reconcile(),
+      onStatus: (status) => {
+        if (status === 'connected') {
+          if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+          this.fallbackTimer = null;
+          if (this.poller) {
+            this.options.log.info('Bybit private stream is back: executions from the WebSocket again');
+            void this.poller.stop();
+            this.poller = null;
+          }
+          this.path = 'websocket';
+        } else if (status === 'down') {
+          this.armFallback();
+        }
+      },
+    });
+    this.stream.start();
+    this.armFallback();
+  }
+
+  private armFallback(): void {
+    if (this.fallbackTimer || this.poller) return;
+    this.fallbackTimer = setTimeout(() => {
+      this.fallbackTimer = null;
+      if (this.stream?.status === 'connected') return;
+      this.path = 'polling';
+      this.poller = new ExecutionPoller({
+        api: this.options.api,
+        exchange: this.options.exchange,
+        intervalMs: this.options.pollMs,
+        log: this.options.log,
+      });
+      this.poller.start();
+    }, this.options.fallbackAfterMs ?? 10_000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+    this.fallbackTimer = null;
+    await this.poller?.stop();
+    await this.stream?.stop();
+  }
+}
