@@ -161,6 +161,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     processor,
     prices,
     instrument: (s) => exchange.instrument(s),
+    maxOpenOrders: exchange.maxOpenOrders,
     fees: DEFAULT_FEES,
     log,
   });

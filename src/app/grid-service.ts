@@ -98,6 +98,8 @@ export interface GridServiceDeps {
   readonly processor: GridProcessor;
   readonly prices: PriceCache;
   readonly instrument: (symbol: string) => MarketInstrument | undefined;
+  /** The exchange's cap on open orders per account, or null. */
+  readonly maxOpenOrders: number | null;
   readonly fees: { readonly maker: string; readonly taker: string };
   readonly log: Logger;
 }
@@ -166,6 +168,19 @@ export class GridService {
       const plan = planGrid(params, toPriceUnits(latest.price));
       if (!plan.ok)
         return this.refuse(actor, 'create', g.symbol, { kind: 'invalid', message: plan.error.message });
+    }
+    const cap = this.deps.maxOpenOrders;
+    if (cap !== null) {
+      // A grid keeps one order open per cell; refuse one that would take the account past the exchange's cap.
+      const [{ open }] = (await this.deps.ds.query(
+        `SELECT count(*)::int AS open FROM grid_order WHERE status IN ('intent', 'placing', 'placed') AND NOT cancel_requested`,
+      )) as [{ open: number }];
+      if (open + g.grids > cap) {
+        return this.refuse(actor, 'create', g.symbol, {
+          kind: 'invalid',
+          message: `this grid keeps ${g.grids} orders open; with the ${open} open now that makes ${open + g.grids}, above the exchange's limit of ${cap} open orders per account`,
+        });
+      }
     }
     const [{ id }] = (await this.deps.ds.query(`SELECT 'g' || nextval('grid_number_seq') AS id`)) as [
       { id: string },

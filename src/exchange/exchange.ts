@@ -88,6 +88,8 @@ export type ExecutionListener = (executions: readonly Execution[]) => Promise<vo
  */
 export interface Exchange {
   readonly name: string;
+  /** The most orders the account may have open at once (Bybit spot: 500), or null for no limit. */
+  readonly maxOpenOrders: number | null;
   instrument(symbol: string): MarketInstrument | undefined;
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOutcome>;
   cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome>;

@@ -134,3 +134,73 @@ describe('a grid on (fake) Bybit', () => {
     expect(g.value.realizedPnl).toBe('19.98');
   });
 });
+
+describe('the exchange’s cap on open orders', () => {
+  it('is checked at creation, with the figures', async () => {
+    const fake = await startFakeBybit({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      instruments: [
+        {
+          symbol: 'BTCUSDT',
+          baseCoin: 'BTC',
+          quoteCoin: 'USDT',
+          tickSize: '0.01',
+          basePrecision: '0.000001',
+          minOrderQty: '0.000048',
+          minOrderAmt: '5',
+        },
+      ],
+      balances: { USDT: '1000000' },
+    });
+    fake.setPrice('BTCUSDT', '100000');
+    const db = await createTestDatabase();
+    const app = await startTestApp({
+      databaseUrl: db.url,
+      prefix: testPrefix(),
+      env: {
+        TRADING_MODE: 'testnet',
+        BYBIT_API_KEY: KEY,
+        BYBIT_API_SECRET: SECRET,
+        BYBIT_REST_URL: fake.url,
+        BYBIT_WS_PUBLIC_URL: `${fake.url.replace(/^http/, 'ws')}/v5/public/spot`,
+        BYBIT_WS_PRIVATE_URL: `${fake.url.replace(/^http/, 'ws')}/v5/private`,
+        BYBIT_WS_FALLBACK_MS: '300',
+        BYBIT_POLL_MS: '100',
+        MARKET_SYMBOLS: 'BTCUSDT',
+      },
+    });
+    try {
+      for (let i = 0; i < 100 && !(await app.rt.prices.get('BTCUSDT')); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const first = await app.rt.grids.create(OPERATOR, {
+        symbol: 'BTCUSDT',
+        lower: '95000',
+        upper: '105000',
+        grids: 10,
+        investment: '10000',
+      });
+      expect(first.ok).toBe(true);
+      await settle(app.rt);
+      const big = await app.rt.grids.create(OPERATOR, {
+        symbol: 'BTCUSDT',
+        lower: '90000',
+        upper: '110000',
+        grids: 495,
+        investment: '500000',
+      });
+      expect(big).toEqual({
+        ok: false,
+        error: {
+          kind: 'invalid',
+          message:
+            "this grid keeps 495 orders open; with the 10 open now that makes 505, above the exchange's limit of 500 open orders per account",
+        },
+      });
+    } finally {
+      await app.close();
+      await db.drop();
+      await fake.close();
+    }
+  });
+});

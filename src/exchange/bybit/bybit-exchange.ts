@@ -22,6 +22,8 @@ import { BybitError } from './errors.js';
  */
 export class BybitExchange implements Exchange {
   readonly name = 'bybit';
+  /** Bybit caps open spot orders per account (protocols.md 1.6). */
+  readonly maxOpenOrders = 500;
   private readonly listeners: ExecutionListener[] = [];
   private instruments = new Map<string, MarketInstrument>();
 

@@ -50,10 +50,24 @@ export class BybitTickerFeed implements MarketFeed {
         };
         await sink([tick]);
       },
+      // A (re)subscription starts from the REST tickers, so a quiet symbol has a price before its first push.
+      onSubscribed: () => this.seed(sink),
       onStatus: (status) => this.onStatus(status, sink),
     });
     this.stream.start();
     this.armFallback(sink);
+  }
+
+  private async seed(sink: TickSink): Promise<void> {
+    const now = this.options.nowMs ?? Date.now;
+    const tickers = await this.options.api.tickers();
+    const atMs = now();
+    this.counter = (this.counter + 1) % 1000;
+    await sink(
+      tickers
+        .filter((t) => this.symbols.includes(t.symbol))
+        .map((t) => ({ symbol: t.symbol, seq: atMs * 1000 + this.counter, price: t.lastPrice, atMs })),
+    );
   }
 
   private onStatus(status: StreamStatus, sink: TickSink): void {

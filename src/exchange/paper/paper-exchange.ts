@@ -57,6 +57,8 @@ interface ExecutionRow {
  */
 export class PaperExchange implements Exchange {
   readonly name = 'paper';
+  // The paper exchange sets no cap, so that load tests can run hundreds of grids.
+  readonly maxOpenOrders = null;
   private readonly instruments: Map<string, MarketInstrument>;
   private readonly listeners: ExecutionListener[] = [];
 
