@@ -175,3 +175,51 @@ describe('Bybit client against the fake Bybit', () => {
     expect(e2.message).not.toContain(SECRET);
   });
 });
+
+describe('Bybit rate limits', () => {
+  it('a burst of placements stays under the per-second limit instead of hitting it', async () => {
+    const fake = await startFakeBybit({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      instruments: [
+        {
+          symbol: 'BTCUSDT',
+          baseCoin: 'BTC',
+          quoteCoin: 'USDT',
+          tickSize: '0.01',
+          basePrecision: '0.000001',
+          minOrderQty: '0.000048',
+          minOrderAmt: '5',
+        },
+      ],
+      balances: { USDT: '1000000' },
+      rateLimitPerSecond: 20,
+    });
+    try {
+      fake.setPrice('BTCUSDT', '100000');
+      const exchange = new BybitExchange(
+        new BybitApi(new BybitRestClient({ baseUrl: fake.url, apiKey: KEY, apiSecret: SECRET })),
+      );
+      await exchange.open(['BTCUSDT']);
+      const started = Date.now();
+      const outcomes = await Promise.all(
+        Array.from({ length: 45 }, (_, i) =>
+          exchange.placeOrder({
+            symbol: 'BTCUSDT',
+            clientOrderId: `g9-${i}-1`,
+            side: 'buy',
+            type: 'limit',
+            price: String(90000 + i),
+            qty: '0.001',
+          }),
+        ),
+      );
+      expect(outcomes.every((o) => o.kind === 'placed')).toBe(true);
+      expect(fake.requests().filter((r) => r.retCode === 10006)).toEqual([]);
+      // 45 orders at 20 a second cannot all go within the first two seconds.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    } finally {
+      await fake.close();
+    }
+  });
+});

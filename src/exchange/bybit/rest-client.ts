@@ -46,6 +46,8 @@ export class BybitRestClient {
   private readonly timeoutMs: number;
   private readonly now: () => number;
   private readonly limits = new Map<string, RateLimitStatus>();
+  /** When each endpoint's recent requests went out: the client keeps under Bybit's per-second limit by itself. */
+  private readonly sent = new Map<string, number[]>();
 
   constructor(private readonly options: BybitRestOptions) {
     this.recvWindowMs = options.recvWindowMs ?? 5000;
@@ -98,6 +100,7 @@ export class BybitRestClient {
     params: Params | Record<string, unknown>,
     signed: boolean,
   ): Promise<z.infer<typeof Envelope>> {
+    if (signed) await this.throttle(path);
     const started = this.now();
     const outcome = (ok: boolean, failure: BybitError['failure'] | null) =>
       this.options.onOutcome?.({ endpoint: path, ok, failure, durationMs: this.now() - started });
@@ -189,6 +192,32 @@ export class BybitRestClient {
     return envelope;
   }
 
+  /**
+   * Waits for room under the endpoint's limit: the limit Bybit last announced (X-Bapi-Limit, 20/s for order
+   * endpoints by default) in a rolling second, and until the announced reset when Bybit said none was left.
+   */
+  private async throttle(path: string): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const known = this.limits.get(path);
+      if (known && known.remaining <= 0 && known.resetAtMs > now) {
+        await sleep(Math.min(known.resetAtMs - now, 1000));
+        this.limits.delete(path);
+        continue;
+      }
+      // A tenth below the limit, over a slightly longer second: requests arrive with jitter, and Bybit counts arrivals.
+      const limit = Math.max(1, Math.floor((known?.limit ?? (path.startsWith('/v5/order/') ? 20 : 50)) * 0.9));
+      const windowMs = 1100;
+      const recent = (this.sent.get(path) ?? []).filter((t) => now - t < windowMs);
+      if (recent.length < limit) {
+        recent.push(now);
+        this.sent.set(path, recent);
+        return;
+      }
+      await sleep(windowMs - (now - recent[0]!) + 1);
+    }
+  }
+
   private recordLimits(path: string, headers: Headers): void {
     const limit = Number(headers.get('x-bapi-limit'));
     const remaining = Number(headers.get('x-bapi-limit-status'));
@@ -196,4 +225,8 @@ export class BybitRestClient {
     if (Number.isFinite(limit) && headers.has('x-bapi-limit'))
       this.limits.set(path, { limit, remaining, resetAtMs });
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
