@@ -105,6 +105,16 @@ export interface ExchangeOptions {
   readonly now: () => number;
 }
 
+/**
+ * A state change, emitted synchronously as it happens (the private WebSocket streams of ws.ts listen). Views are
+ * snapshots taken at that moment.
+ */
+export type ExchangeEvent =
+  | { readonly kind: 'order'; readonly order: FakeBybitOrder }
+  | { readonly kind: 'execution'; readonly execution: FakeBybitExecution }
+  | { readonly kind: 'wallet'; readonly coins: readonly string[] }
+  | { readonly kind: 'price'; readonly symbol: string };
+
 type Params = Record<string, unknown>;
 
 function decimalText(value: string, what: string): Decimal {
@@ -203,6 +213,8 @@ export class FakeExchange {
   private nextOrderId = 1_800_000_000_000_000_001n;
   private nextExecId = 2_100_000_000_000_000_001n;
   private seq = 0;
+  /** Called on every order state change, fill, balance change and price move (see ExchangeEvent). */
+  onEvent: ((event: ExchangeEvent) => void) | null = null;
 
   constructor(options: ExchangeOptions) {
     this.now = options.now;
@@ -243,7 +255,10 @@ export class FakeExchange {
     const t = this.now();
     this.candleBooks.get(symbol)!.touch(t, from === undefined ? [to] : [from, to]);
     this.lastPrices.set(symbol, to);
-    if (from === undefined || from.eq(to)) return;
+    if (from === undefined || from.eq(to)) {
+      this.emit({ kind: 'price', symbol });
+      return;
+    }
     const falling = to.lt(from);
     const book = this.orderList.filter(
       (o) =>
@@ -260,6 +275,7 @@ export class FakeExchange {
       return byPrice !== 0 ? byPrice : a.seq - b.seq;
     });
     for (const o of book) this.fill(o, o.price!, o.qty.sub(o.cumExecQty), true);
+    this.emit({ kind: 'price', symbol });
   }
 
   instrumentsInfo(symbol: string | undefined): unknown[] {
@@ -456,6 +472,7 @@ export class FakeExchange {
     this.orderList.push(order);
     this.byId.set(order.orderId, order);
     if (orderLinkId !== '') this.byLinkId.set(orderLinkId, order);
+    this.emitOrder(order);
 
     if (orderType === 'Market') {
       const execQty = inQuote ? floorTo(qty.div(last!), inst.basePrecision) : qty;
@@ -471,6 +488,8 @@ export class FakeExchange {
       this.fill(order, price!, qty, false);
     } else if (timeInForce === 'IOC' || timeInForce === 'FOK') {
       this.close(order, 'Cancelled', 'UNKNOWN', 'EC_NoImmediateQtyToFill');
+    } else {
+      this.emit({ kind: 'wallet', coins: [reserve.coin] });
     }
     return ok(order);
   }
@@ -776,11 +795,22 @@ export class FakeExchange {
     cancelType: string,
     rejectReason: string,
   ): void {
+    const reserved = order.reserved?.coin;
     this.unlock(order);
     order.status = status;
     order.cancelType = cancelType;
     order.rejectReason = rejectReason;
     order.updatedTime = this.now();
+    this.emitOrder(order);
+    if (reserved !== undefined) this.emit({ kind: 'wallet', coins: [reserved] });
+  }
+
+  private emit(event: ExchangeEvent): void {
+    this.onEvent?.(event);
+  }
+
+  private emitOrder(order: OrderState): void {
+    if (this.onEvent !== null) this.emit({ kind: 'order', order: this.view(order) });
   }
 
   /**
@@ -816,7 +846,7 @@ export class FakeExchange {
     order.status = 'Filled';
     order.updatedTime = now;
     this.candleBooks.get(order.symbol)!.trade(now, execPrice, execQty, execValue);
-    this.fills.push({
+    const execution: FakeBybitExecution = {
       symbol: order.symbol,
       orderId: order.orderId,
       orderLinkId: order.orderLinkId,
@@ -846,6 +876,10 @@ export class FakeExchange {
       closedSize: '',
       seq: ++this.seq,
       extraFees: '',
-    });
+    };
+    this.fills.push(execution);
+    this.emit({ kind: 'execution', execution: { ...execution } });
+    this.emitOrder(order);
+    this.emit({ kind: 'wallet', coins: [...new Set([baseCoin, quoteCoin, feeCurrency])] });
   }
 }

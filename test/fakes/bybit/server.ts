@@ -5,6 +5,7 @@ import { isKlineInterval } from './candles.js';
 import { FakeExchange } from './exchange.js';
 import { bybitSign, bybitSignString } from './sign.js';
 import type { FakeBybit, FakeBybitFaults, FakeBybitOptions, FakeBybitRequestLogEntry } from './types.js';
+import { WsStreams } from './ws.js';
 
 export { bybitSign, bybitSignString } from './sign.js';
 export type {
@@ -18,12 +19,13 @@ export type {
   FakeBybitOrderType,
   FakeBybitRequestLogEntry,
   FakeBybitSide,
+  FakeBybitWsControls,
 } from './types.js';
 
 /*
  * A local fake of Bybit's v5 spot REST API (protocols.md 1.1-1.8), for tests: real HTTP on 127.0.0.1, signatures
  * checked exactly as Bybit does, business errors as HTTP 200 + retCode, X-Bapi-Limit* headers, per-UID rate limits
- * and fault injection. Choices where Bybit is unverified or where the fake simplifies:
+ * and fault injection. The same server carries the public and private WebSocket streams (ws.ts). Choices where Bybit is unverified or where the fake simplifies:
  * - only category=spot; orders fill whole (no partial fills); acks are synchronous (fills happen before the answer);
  * - a missing X-BAPI-RECV-WINDOW means 5000 ms for the window and '' in the signed string;
  * - a resting Limit Buy locks qty*price*(1+taker rate) quote, a Limit Sell locks qty base;
@@ -457,6 +459,9 @@ export async function startFakeBybit(options: FakeBybitOptions): Promise<FakeByb
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
+  const streams = new WsStreams({ apiKey: options.apiKey, apiSecret: options.apiSecret, now, exchange });
+  streams.attach(app.server);
+
   app.all('*', async (req: FastifyRequest, reply: FastifyReply) => {
     const rawUrl = req.raw.url ?? req.url;
     const q = rawUrl.indexOf('?');
@@ -506,6 +511,9 @@ export async function startFakeBybit(options: FakeBybitOptions): Promise<FakeByb
 
   return {
     url,
+    wsPublicUrl: `ws://127.0.0.1:${address.port}/v5/public/spot`,
+    wsPrivateUrl: `ws://127.0.0.1:${address.port}/v5/private`,
+    ws: streams.controls,
     faults,
     setPrice: (symbol, price) => exchange.setPrice(symbol, price),
     orders: () => exchange.orders(),
@@ -513,6 +521,7 @@ export async function startFakeBybit(options: FakeBybitOptions): Promise<FakeByb
     balances: () => exchange.balances(),
     requests: () => log.map((e) => ({ ...e })),
     close: async () => {
+      await streams.close();
       await app.close();
     },
   };

@@ -137,9 +137,31 @@ export interface FakeBybitRequestLogEntry {
   httpStatus: number;
 }
 
+/** Control of the WebSocket streams (ws.ts) for tests. */
+export interface FakeBybitWsControls {
+  /** Closes every open WebSocket connection now (code 1006-like abrupt close: terminate()). */
+  dropAll(): void;
+  /** Probability 0..1 that each private execution message is sent twice. */
+  duplicateExecutions: number;
+  /** When true, private messages are held and released in reverse order at the next flush (out-of-order delivery). */
+  reorder: boolean;
+  /** Releases held messages (reversed). */
+  flush(): void;
+  /** When true, new private connections are refused (HTTP 503 on upgrade): the stream is unusable. */
+  refuse: boolean;
+  /** Number of currently open connections, by path. */
+  connections(): { public: number; private: number };
+}
+
 export interface FakeBybit {
   /** e.g. http://127.0.0.1:PORT */
   readonly url: string;
+  /** ws://127.0.0.1:PORT/v5/public/spot: tickers.{SYMBOL} and orderbook.1.{SYMBOL}, pushed on every setPrice. */
+  readonly wsPublicUrl: string;
+  /** ws://127.0.0.1:PORT/v5/private: order(.spot), execution(.spot) and wallet, after auth. */
+  readonly wsPrivateUrl: string;
+  /** WebSocket fault injection and introspection. Nothing pushed while a client is disconnected is replayed. */
+  ws: FakeBybitWsControls;
   /**
    * Moves the market: walks the path from the last price to `price`, filling resting limit orders it crosses (buys
    * when falling, sells when rising, each at its own price, maker fee), like the engine's fill model. The first call
