@@ -80,6 +80,8 @@ export const EnvSchema = z.object({
   BYBIT_WS_PUBLIC_URL: z.url({ error: 'must be a URL' }).optional(),
   BYBIT_WS_PRIVATE_URL: z.url({ error: 'must be a URL' }).optional(),
   BYBIT_RECV_WINDOW: z.coerce.number().int().min(1000).max(60_000).default(5000),
+  /** A Bybit request unanswered after this long is ambiguous: its effect is looked up before any retry. */
+  BYBIT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** How often executions and tickers are polled over REST when the WebSocket streams are not in use. */
   BYBIT_POLL_MS: z.coerce.number().int().min(50).default(2000),
   /** How long a Bybit stream may be down before its data is polled over REST instead. */

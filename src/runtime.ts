@@ -105,6 +105,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
         apiKey: config.BYBIT_API_KEY,
         apiSecret: config.BYBIT_API_SECRET,
         recvWindowMs: config.BYBIT_RECV_WINDOW,
+        timeoutMs: config.BYBIT_TIMEOUT_MS,
       }),
     );
     if (config.TRADING_MODE === 'dry-run') {
