@@ -1,0 +1,118 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Decimal } from 'decimal.js';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/data-source.js';
+import { type FakeBybit, startFakeBybit } from '../fakes/bybit/server.js';
+import { killStrayBots, startBot } from '../support/bot-process.js';
+import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
+
+const KEY = 'restart-key';
+const SECRET = 'restart-secret';
+
+/** The bot is killed mid-run; the fake Bybit fills its orders while it is down; the restarted bot catches up. */
+describe('restart against Bybit', () => {
+  let fake: FakeBybit;
+  let db: TestDatabase;
+  let ds: DataSource;
+  const prefix = testPrefix();
+  const grids = join(tmpdir(), `bybit-restart-grids-${process.pid}.json`);
+
+  beforeAll(async () => {
+    fake = await startFakeBybit({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      instruments: [
+        {
+          symbol: 'BTCUSDT',
+          baseCoin: 'BTC',
+          quoteCoin: 'USDT',
+          tickSize: '0.01',
+          basePrecision: '0.000001',
+          minOrderQty: '0.000048',
+          minOrderAmt: '5',
+        },
+      ],
+      balances: { USDT: '100000' },
+    });
+    fake.setPrice('BTCUSDT', '100000');
+    writeFileSync(
+      grids,
+      JSON.stringify({
+        grids: [
+          { name: 'btc', symbol: 'BTCUSDT', lower: '95000', upper: '105000', grids: 20, investment: '20000' },
+        ],
+      }),
+    );
+    db = await createTestDatabase();
+    ds = await openDatabase(db.url, 2);
+  });
+  afterAll(async () => {
+    await killStrayBots();
+    await ds?.destroy();
+    await db?.drop();
+    await fake?.close();
+  });
+
+  const env = () => ({
+    DATABASE_URL: db.url,
+    QUEUE_PREFIX: prefix,
+    TRADING_MODE: 'testnet',
+    BYBIT_API_KEY: KEY,
+    BYBIT_API_SECRET: SECRET,
+    BYBIT_REST_URL: fake.url,
+    BYBIT_WS_PUBLIC_URL: fake.wsPublicUrl,
+    BYBIT_WS_PRIVATE_URL: fake.wsPrivateUrl,
+    MARKET_SYMBOLS: 'BTCUSDT',
+    GRIDS_FILE: grids,
+    MARKET_LEASE_MS: '1000',
+    PLACEMENT_TIMEOUT_MS: '500',
+    JOB_LOCK_MS: '1000',
+  });
+
+  async function caughtUp(): Promise<void> {
+    for (let i = 0; i < 300; i++) {
+      const [{ n }] = (await ds.query(`SELECT count(*)::int AS n FROM trade`)) as [{ n: number }];
+      const [{ pending }] = (await ds.query(
+        `SELECT count(*)::int AS pending FROM grid_order WHERE status IN ('intent', 'placing')`,
+      )) as [{ pending: number }];
+      if (n === fake.executions().length && pending === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the bot did not catch up with the exchange');
+  }
+
+  it('applies the fills made while it was down, then places their counter orders', async () => {
+    const first = startBot(env());
+    await first.waitFor(/grid btc created from the grids file/);
+    await caughtUp();
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    // While nobody listens: the price falls through three buy lines, and the account's orders fill.
+    fake.setPrice('BTCUSDT', '98400');
+    const filledWhileDown = fake.executions().length;
+    const second = startBot(env());
+    try {
+      await second.waitFor(/this process now runs the market feed/);
+      await caughtUp();
+      const trades = (await ds.query(`SELECT count(*)::int AS n FROM trade`)) as [{ n: number }];
+      expect(trades[0].n).toBe(fake.executions().length);
+      expect(fake.executions().length).toBeGreaterThanOrEqual(filledWhileDown);
+      // Lines every 500 from 95000; the buys at 99500, 99000 and 98500 filled while the bot was down, and each of
+      // their cells now sells one line up: at 100000, 99500 and 99000.
+      const sells = fake
+        .orders()
+        .filter((o) => o.orderStatus === 'New' && o.side === 'Sell')
+        .map((o) => Number(o.price))
+        .sort((a, b) => a - b);
+      expect(sells.slice(0, 3)).toEqual([99000, 99500, 100000]);
+      const [grid] = (await ds.query(`SELECT base_qty FROM grid`)) as { base_qty: string }[];
+      expect(new Decimal(grid!.base_qty).eq(fake.balances().BTC!.walletBalance)).toBe(true);
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }
+  });
+});
