@@ -116,3 +116,62 @@ describe('restart against Bybit', () => {
     }
   });
 });
+
+describe('high availability', () => {
+  it('exactly one of two workers holds the exchange streams; when it dies the other takes over within 15 s', async () => {
+    const fake = await startFakeBybit({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      instruments: [
+        {
+          symbol: 'BTCUSDT',
+          baseCoin: 'BTC',
+          quoteCoin: 'USDT',
+          tickSize: '0.01',
+          basePrecision: '0.000001',
+          minOrderQty: '0.000048',
+          minOrderAmt: '5',
+        },
+      ],
+      balances: { USDT: '100000' },
+    });
+    fake.setPrice('BTCUSDT', '100000');
+    const db = await createTestDatabase();
+    const env = {
+      DATABASE_URL: db.url,
+      QUEUE_PREFIX: testPrefix(),
+      TRADING_MODE: 'testnet',
+      BYBIT_API_KEY: KEY,
+      BYBIT_API_SECRET: SECRET,
+      BYBIT_REST_URL: fake.url,
+      BYBIT_WS_PUBLIC_URL: fake.wsPublicUrl,
+      BYBIT_WS_PRIVATE_URL: fake.wsPrivateUrl,
+      MARKET_SYMBOLS: 'BTCUSDT',
+      // The default lease (10 s): this test measures the real takeover time.
+    };
+    const a = startBot(env, ['--role', 'worker']);
+    const b = startBot(env, ['--role', 'worker']);
+    try {
+      await Promise.race([a.waitFor(/now runs the market feed/), b.waitFor(/now runs the market feed/)]);
+      await new Promise((r) => setTimeout(r, 1000));
+      const holders = [a, b].filter((p) => /now runs the market feed/.test(p.output()));
+      expect(holders).toHaveLength(1);
+      expect(fake.ws.connections().private).toBe(1);
+      const [leader, follower] = holders[0] === a ? [a, b] : [b, a];
+      leader.child.kill('SIGKILL');
+      const died = Date.now();
+      await follower.waitFor(/now runs the market feed/, 20_000);
+      const takeoverMs = Date.now() - died;
+      expect(takeoverMs).toBeLessThan(15_000);
+      console.log(`HA: the follower took the exchange streams ${takeoverMs} ms after the leader died`);
+      for (let i = 0; i < 50 && fake.ws.connections().private !== 1; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(fake.ws.connections().private).toBe(1);
+    } finally {
+      for (const p of [a, b]) p.child.kill('SIGTERM');
+      await Promise.all([a.exited, b.exited]);
+      await db.drop();
+      await fake.close();
+    }
+  }, 60_000);
+});
