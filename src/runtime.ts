@@ -14,6 +14,7 @@ import { BybitApi } from './exchange/bybit/api.js';
 import { BybitExchange } from './exchange/bybit/bybit-exchange.js';
 import { BybitExecutionFeed, BybitTickerFeed } from './exchange/bybit/live-feeds.js';
 import { BybitRestClient } from './exchange/bybit/rest-client.js';
+import { CallStatsRecorder } from './exchange/call-stats.js';
 import type { Exchange } from './exchange/exchange.js';
 import { PaperExchange } from './exchange/paper/paper-exchange.js';
 import { buildHttpServer } from './http/server.js';
@@ -60,6 +61,8 @@ export interface Runtime {
     readonly endpoints: { readonly rest: string; readonly wsPublic: string; readonly wsPrivate: string };
   } | null;
   readonly processor: GridProcessor;
+  /** Outcomes of every exchange call, for the error rate the risk worker reads. */
+  readonly callStats: CallStatsRecorder;
   readonly reconciler: Reconciler;
   readonly grids: GridService;
   readonly prices: PriceCache;
@@ -95,12 +98,20 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   ) as Record<QueueName, Queue>;
   const symbols = marketSymbols(config);
   const endpoints = bybitEndpoints(config);
+  const callStats = new CallStatsRecorder(redis, config.QUEUE_PREFIX);
   let bybit: Runtime['bybit'] = null;
   let paper: PaperExchange | null = null;
   let exchange: Exchange;
   if (endpoints) {
     const api = new BybitApi(
       new BybitRestClient({
+        onOutcome: (o) =>
+          callStats.record({
+            ok: o.ok,
+            reason: o.failure
+              ? `${o.failure.kind}:${'reason' in o.failure ? o.failure.reason : 'cause' in o.failure ? o.failure.cause : ''}`
+              : null,
+          }),
         baseUrl: endpoints.rest,
         apiKey: config.BYBIT_API_KEY,
         apiSecret: config.BYBIT_API_SECRET,
@@ -175,6 +186,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     exchange,
     paper,
     bybit,
+    callStats,
     processor,
     reconciler,
     grids,

@@ -93,7 +93,7 @@ describe('Bybit misbehaving', () => {
     const random = seededRandom(5);
     let price = 100000;
     try {
-      for (let i = 0; i < 400 && fake.executions().length < 300; i++) {
+      for (let i = 0; i < 1500 && fake.executions().length < 300; i++) {
         price = Math.min(101900, Math.max(98100, price + (random() - 0.5) * 700));
         fake.setPrice('BTCUSDT', price.toFixed(2));
         await new Promise((r) => setTimeout(r, 40));
@@ -152,8 +152,14 @@ describe('Bybit misbehaving', () => {
     if (!g.ok) throw new Error(g.error.message);
     expect(new Decimal(g.value.baseQty).eq(fake.balances().BTC!.walletBalance)).toBe(true);
     expect(new Decimal(80000).plus(g.value.quoteBalance).eq(fake.balances().USDT!.walletBalance)).toBe(true);
+    // Every call's outcome was counted for the error rate, failures by reason.
+    const stats = await app.rt.callStats.read(300_000);
+    expect(stats.ok).toBeGreaterThan(300);
+    expect(stats.byReason['ambiguous:http-5xx']).toBeGreaterThan(0);
+    expect(stats.byReason['ambiguous:timeout']).toBeGreaterThan(0);
     console.log(
-      `faults test: ${executions.length} fills, ${fake.requests().filter((r) => r.httpStatus >= 500).length} HTTP 5xx answers`,
+      `faults test: error rate ${((stats.failed / stats.total) * 100).toFixed(1)} % over ${stats.total} calls,`,
+      ` ${executions.length} fills, ${fake.requests().filter((r) => r.httpStatus >= 500).length} HTTP 5xx answers`,
     );
   }, 180_000);
 });

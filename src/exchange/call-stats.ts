@@ -1,0 +1,62 @@
+import type { Redis } from 'ioredis';
+
+export interface CallStats {
+  readonly total: number;
+  readonly ok: number;
+  readonly failed: number;
+  /** Failures by kind and reason, e.g. "ambiguous:timeout", "rejected:insufficient-balance", "rate-limited". */
+  readonly byReason: Readonly<Record<string, number>>;
+}
+
+const BUCKET_MS = 10_000;
+
+/**
+ * Every exchange call's outcome, counted in Redis in 10-second buckets shared by all processes, so the risk worker can
+ * read the error rate of the whole installation over a sliding window.
+ */
+export class CallStatsRecorder {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  record(outcome: { ok: boolean; reason: string | null }): void {
+    const bucket = Math.floor(this.nowMs() / BUCKET_MS) * BUCKET_MS;
+    const key = `${this.prefix}:exchange-calls:${bucket}`;
+    const field = outcome.ok ? 'ok' : `failed:${outcome.reason ?? 'unknown'}`;
+    // Fire and forget: counting must never slow or break a trading call.
+    this.redis
+      .multi()
+      .hincrby(key, field, 1)
+      .pexpire(key, 3_600_000)
+      .exec()
+      .catch(() => undefined);
+  }
+
+  async read(windowMs: number): Promise<CallStats> {
+    const now = this.nowMs();
+    const keys: string[] = [];
+    for (let b = Math.floor((now - windowMs) / BUCKET_MS) * BUCKET_MS; b <= now; b += BUCKET_MS) {
+      keys.push(`${this.prefix}:exchange-calls:${b}`);
+    }
+    const pipeline = this.redis.pipeline();
+    for (const k of keys) pipeline.hgetall(k);
+    const results = (await pipeline.exec()) ?? [];
+    let ok = 0;
+    let failed = 0;
+    const byReason: Record<string, number> = {};
+    for (const [, value] of results) {
+      for (const [field, count] of Object.entries((value as Record<string, string>) ?? {})) {
+        const n = Number(count);
+        if (field === 'ok') ok += n;
+        else {
+          failed += n;
+          const reason = field.slice('failed:'.length);
+          byReason[reason] = (byReason[reason] ?? 0) + n;
+        }
+      }
+    }
+    return { total: ok + failed, ok, failed, byReason };
+  }
+}
