@@ -12,6 +12,7 @@ import { bybitEndpoints, type Config } from './config.js';
 import { openDatabase } from './db/data-source.js';
 import { BybitApi } from './exchange/bybit/api.js';
 import { BybitExchange } from './exchange/bybit/bybit-exchange.js';
+import { BybitError, explainAuthFailure } from './exchange/bybit/errors.js';
 import { BybitExecutionFeed, BybitTickerFeed } from './exchange/bybit/live-feeds.js';
 import { BybitRestClient } from './exchange/bybit/rest-client.js';
 import { CallStatsRecorder } from './exchange/call-stats.js';
@@ -133,6 +134,15 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     } else {
       const live = new BybitExchange(api);
       await live.open(symbols);
+      // Credentials and clock are checked now, so a wrong key or a skewed clock stops the start with one clear line.
+      try {
+        await live.balances();
+      } catch (e) {
+        if (e instanceof BybitError && e.failure.kind === 'auth') {
+          throw Object.assign(new Error(explainAuthFailure(e.failure.reason)), { code: 'BYBIT_AUTH' });
+        }
+        throw e;
+      }
       exchange = live;
       bybit = { api, exchange: live, endpoints };
     }

@@ -21,6 +21,7 @@ export function explainStartupError(
   if (code === '28P01' || code === '28000') {
     return `Postgres at ${db} refused the login (${code}): check the user and password in DATABASE_URL`;
   }
+  if (code === 'BYBIT_AUTH') return text;
   if (code === '3D000')
     return `Postgres at ${db}: the database does not exist and could not be created (${text})`;
   return null;

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+// Constants only: kline-backfill's database and Bybit imports are types, so the --data path loads nothing more.
+import { KLINE_INTERVALS, type KlineInterval } from '../data/kline-backfill.js';
 import {
   DEFAULT_FEE,
   DEFAULT_INSTRUMENT,
@@ -13,9 +15,12 @@ export class UsageError extends Error {
 }
 
 export const BACKTEST_USAGE =
-  'usage: npm run --silent backtest -- --data FILE.csv[.gz] --lower L --upper U --grids N --investment I ' +
+  'usage: npm run --silent backtest -- (--data FILE.csv[.gz] | --symbol S --from YYYY-MM-DD --to YYYY-MM-DD ' +
+  '[--interval 1]) --lower L --upper U --grids N --investment I ' +
   '[--mode arithmetic|geometric] [--fee 0.001] [--taker-fee 0.001] [--tick 0.01] [--qty-step 0.000001] ' +
-  '[--min-qty 0.000048] [--min-value 1] [--stop-loss S] [--take-profit T] [--json] [--chart OUT.png]';
+  '[--min-qty 0.000048] [--min-value 1] [--stop-loss S] [--take-profit T] [--json] [--chart OUT.png]\n' +
+  '  --symbol reads the candles stored by `npm run cli -- data fetch` (Postgres at DATABASE_URL), ' +
+  'from the start of --from to the end of --to (UTC)';
 
 const decimal = (flag: string) =>
   z.string({ error: `--${flag} is required` }).regex(/^(?:0|[1-9]\d*)(?:\.\d+)?$/, {
@@ -23,8 +28,38 @@ const decimal = (flag: string) =>
       `--${flag} must be a plain non-negative decimal such as 97250.5, got "${String(issue.input)}"`,
   });
 
+export const DAY_MS = 86_400_000;
+
+/** A UTC calendar day, YYYY-MM-DD (also used by `cli data fetch`). */
+export const dateArg = (flag: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, {
+      error: (issue) => `--${flag} must be a date YYYY-MM-DD, got "${String(issue.input)}"`,
+    })
+    .refine(
+      (d) => {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return true; // the regex has said it
+        const t = Date.parse(`${d}T00:00:00Z`);
+        return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+      },
+      { error: (issue) => `--${flag} is not a calendar date: "${String(issue.input)}"` },
+    );
+
+/** A spot symbol such as BTCUSDT (any case on the command line). */
+export const symbolArg = z
+  .string({ error: '--symbol is required' })
+  .transform((s) => s.toUpperCase())
+  .pipe(z.string().regex(/^[A-Z0-9]{2,30}$/, { error: '--symbol must be a symbol such as BTCUSDT' }));
+
 const Args = z.object({
-  data: z.string({ error: '--data FILE is required' }).min(1, { error: '--data FILE is required' }),
+  data: z.string().min(1, { error: '--data FILE must not be empty' }).optional(),
+  symbol: symbolArg.optional(),
+  from: dateArg('from').optional(),
+  to: dateArg('to').optional(),
+  interval: z
+    .enum(KLINE_INTERVALS, { error: `--interval must be one of ${KLINE_INTERVALS.join(', ')}` })
+    .optional(),
   lower: decimal('lower'),
   upper: decimal('upper'),
   grids: z
@@ -54,8 +89,20 @@ const Args = z.object({
   chart: z.string().min(1).optional(),
 });
 
+/** Where the candles come from: a CSV file, or the Postgres store filled by `data fetch`. */
+export type CandleSource =
+  | { readonly kind: 'file'; readonly path: string }
+  | {
+      readonly kind: 'store';
+      readonly symbol: string;
+      readonly interval: KlineInterval;
+      /** Candles opening in [fromMs, toMs): from the start of --from to the end of --to, UTC. */
+      readonly fromMs: number;
+      readonly toMs: number;
+    };
+
 export interface BacktestArgs {
-  readonly data: string;
+  readonly source: CandleSource;
   readonly params: GridParams;
   readonly json: boolean;
   readonly chart: string | undefined;
@@ -63,6 +110,10 @@ export interface BacktestArgs {
 
 const STRING_FLAGS = [
   'data',
+  'symbol',
+  'from',
+  'to',
+  'interval',
   'lower',
   'upper',
   'grids',
@@ -79,6 +130,21 @@ const STRING_FLAGS = [
   'chart',
 ] as const;
 
+/** Exactly one of --data or --symbol; --from, --to and --interval belong to --symbol. */
+function sourceProblems(values: Record<string, unknown>): string[] {
+  const has = (flag: string) => values[flag] !== undefined;
+  if (has('data') && has('symbol')) return ['give either --data FILE or --symbol S, not both'];
+  if (has('data')) {
+    const extra = ['from', 'to', 'interval'].filter(has).map((f) => `--${f}`);
+    return extra.length ? [`${extra.join(', ')} go with --symbol, not --data`] : [];
+  }
+  if (!has('symbol')) {
+    return ['one of --data FILE or --symbol S (with --from YYYY-MM-DD --to YYYY-MM-DD) is required'];
+  }
+  const missing = ['from', 'to'].filter((f) => !has(f)).map((f) => `--${f} YYYY-MM-DD`);
+  return missing.length ? [`--symbol needs ${missing.join(' and ')}`] : [];
+}
+
 /** argv → validated backtest arguments, or a UsageError whose message is one line naming the problem. */
 export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
   let values: Record<string, unknown>;
@@ -89,11 +155,22 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0] ?? 'bad arguments');
   }
+  const problems = sourceProblems(values);
   const parsed = Args.safeParse(values);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('; '));
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => i.message));
+  if (problems.length > 0 || !parsed.success) throw new UsageError(problems.join('; '));
   const a = parsed.data;
+  let source: CandleSource;
+  if (a.data !== undefined) {
+    source = { kind: 'file', path: a.data };
+  } else {
+    const fromMs = Date.parse(`${a.from!}T00:00:00Z`);
+    const toMs = Date.parse(`${a.to!}T00:00:00Z`) + DAY_MS;
+    if (toMs <= fromMs) throw new UsageError(`--from ${a.from!} is after --to ${a.to!}`);
+    source = { kind: 'store', symbol: a.symbol!, interval: a.interval ?? '1', fromMs, toMs };
+  }
   return {
-    data: a.data,
+    source,
     json: a.json,
     chart: a.chart,
     params: {

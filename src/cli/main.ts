@@ -1,19 +1,28 @@
 import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import type { Actor, ServiceError } from '../app/actor.js';
 import type { GridSummary } from '../app/grid-service.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
+import { backfillKlines, KLINE_INTERVALS, KlineError, type KlineInterval } from '../data/kline-backfill.js';
 import type { Result } from '../engine/result.js';
+import { BybitApi } from '../exchange/bybit/api.js';
+import { BybitError } from '../exchange/bybit/errors.js';
+import { BybitRestClient } from '../exchange/bybit/rest-client.js';
 import { buildDailyReport } from '../jobs/reports.js';
 import { createLogger } from '../log/logger.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { explainStartupError } from '../startup-errors.js';
+import { DAY_MS, dateArg, symbolArg } from './backtest-args.js';
 
 const USAGE = `usage: npm run cli -- <command>
   grid list                         every grid with its state and P/L
   grid show <id|name|symbol>        one grid
   grid create <SYMBOL> <LOWER> <UPPER> <GRIDS> <INVESTMENT> [--geometric] [--stop-loss S] [--take-profit T] [--name N] [--no-start]
   grid start|pause|resume|stop <id|name|symbol>
-  report daily [YYYY-MM-DD]         the daily report (today by default)`;
+  report daily [YYYY-MM-DD]         the daily report (today by default)
+  data fetch --symbol S [--interval 1] [--days 30 | --from YYYY-MM-DD --to YYYY-MM-DD]
+                                    store Bybit's closed candles in Postgres (for backtest --symbol)`;
 
 const CLI_ACTOR: Actor = { id: userInfo().username || 'cli', via: 'cli', role: 'operator' };
 
@@ -43,6 +52,103 @@ function flag(args: string[], name: string): string | undefined {
   const value = args[i + 1];
   args.splice(i, 2);
   return value;
+}
+
+class UsageError extends Error {}
+
+interface DataFetchArgs {
+  readonly symbol: string;
+  readonly interval: KlineInterval;
+  /** The last N days up to the exchange's clock, or whole UTC days from..to (both included). */
+  readonly range:
+    | { readonly kind: 'days'; readonly days: number }
+    | { readonly kind: 'dates'; readonly from: string; readonly to: string };
+}
+
+const DataFetchSchema = z.object({
+  symbol: symbolArg,
+  interval: z
+    .enum(KLINE_INTERVALS, { error: `--interval must be one of ${KLINE_INTERVALS.join(', ')}` })
+    .default('1'),
+  days: z
+    .string()
+    .regex(/^\d+$/, { error: (i) => `--days must be a whole number of days, got "${String(i.input)}"` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, { error: '--days must be from 1 to 3650' })
+        .max(3650, { error: '--days must be from 1 to 3650' }),
+    )
+    .optional(),
+  from: dateArg('from').optional(),
+  to: dateArg('to').optional(),
+});
+
+/** `data fetch` arguments, checked before anything connects; a UsageError's message is one line. */
+function parseDataFetchArgs(argv: readonly string[]): DataFetchArgs {
+  let values: Record<string, unknown>;
+  try {
+    const flag = { type: 'string' } as const;
+    values = parseArgs({
+      args: [...argv],
+      options: { symbol: flag, interval: flag, days: flag, from: flag, to: flag },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+  const parsed = DataFetchSchema.safeParse(values);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('; '));
+  const { symbol, interval, days, from, to } = parsed.data;
+  if (from === undefined && to === undefined)
+    return { symbol, interval, range: { kind: 'days', days: days ?? 30 } };
+  if (days !== undefined) throw new UsageError('give either --days N or --from/--to, not both');
+  if (from === undefined || to === undefined) throw new UsageError('--from and --to go together');
+  if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  return { symbol, interval, range: { kind: 'dates', from, to } };
+}
+
+const isoMinute = (ms: number) => new Date(ms).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
+
+/** Backfills Bybit's closed candles into `ohlcv`. Public klines need no key, so paper mode talks to Bybit too. */
+async function dataFetch(rt: Runtime, a: DataFetchArgs): Promise<number> {
+  const api =
+    rt.bybit?.api ??
+    new BybitApi(new BybitRestClient({ baseUrl: rt.config.BYBIT_REST_URL ?? 'https://api.bybit.com' }));
+  try {
+    // The exchange's clock decides which candle is still open, and where "the last N days" ends.
+    const nowMs = await api.serverTimeMs();
+    const { range } = a;
+    const fromMs =
+      range.kind === 'days' ? nowMs - range.days * DAY_MS : Date.parse(`${range.from}T00:00:00Z`);
+    const toMs = range.kind === 'days' ? nowMs : Date.parse(`${range.to}T00:00:00Z`) + DAY_MS;
+    const { fetched, stored } = await backfillKlines(api, rt.ds, {
+      symbol: a.symbol,
+      interval: a.interval,
+      fromMs,
+      toMs,
+      nowMs,
+    });
+    const span =
+      range.kind === 'days' ? `${isoMinute(fromMs)}..${isoMinute(nowMs)}` : `${range.from}..${range.to}`;
+    process.stdout.write(
+      `fetched ${fetched} candles, stored ${stored} (${a.symbol} interval ${a.interval}, ${span})\n`,
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof BybitError) {
+      process.stderr.write(`gridops: Bybit klines for ${a.symbol}: ${e.message}\n`);
+      return e.failure.kind === 'rejected' ? 2 : 1;
+    }
+    if (e instanceof KlineError) {
+      process.stderr.write(`gridops: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
 }
 
 async function run(rt: Runtime, argv: string[]): Promise<number> {
@@ -103,6 +209,16 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return argv.length === 0 ? 2 : 0;
   }
+  let fetchArgs: DataFetchArgs | null = null;
+  if (argv[0] === 'data' && argv[1] === 'fetch') {
+    try {
+      fetchArgs = parseDataFetchArgs(argv.slice(2));
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      process.stderr.write(`gridops: data fetch: ${e.message}\n`);
+      return 2;
+    }
+  }
   let config: Config;
   try {
     config = loadConfig();
@@ -124,7 +240,7 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
-    return await run(rt, argv);
+    return fetchArgs ? await dataFetch(rt, fetchArgs) : await run(rt, argv);
   } finally {
     await rt.close();
   }

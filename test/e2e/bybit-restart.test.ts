@@ -175,3 +175,61 @@ describe('high availability', () => {
     }
   }, 60_000);
 });
+
+describe('starting against Bybit', () => {
+  it('stops with one line when the key is wrong or the clock is off, and runs dry-run on Bybit prices with paper fills', async () => {
+    const fake = await startFakeBybit({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      instruments: [
+        {
+          symbol: 'BTCUSDT',
+          baseCoin: 'BTC',
+          quoteCoin: 'USDT',
+          tickSize: '0.01',
+          basePrecision: '0.000001',
+          minOrderQty: '0.000048',
+          minOrderAmt: '5',
+        },
+      ],
+      balances: { USDT: '100000' },
+    });
+    fake.setPrice('BTCUSDT', '100000');
+    const db = await createTestDatabase();
+    const base = {
+      DATABASE_URL: db.url,
+      QUEUE_PREFIX: testPrefix(),
+      BYBIT_REST_URL: fake.url,
+      BYBIT_WS_PUBLIC_URL: fake.wsPublicUrl,
+      BYBIT_WS_PRIVATE_URL: fake.wsPrivateUrl,
+      MARKET_SYMBOLS: 'BTCUSDT',
+    };
+    try {
+      const wrong = startBot({
+        ...base,
+        TRADING_MODE: 'testnet',
+        BYBIT_API_KEY: KEY,
+        BYBIT_API_SECRET: 'not-it',
+      });
+      expect(await wrong.exited).toBe(1);
+      expect(wrong.output()).toBe('gridops: Bybit rejected the request signature: check BYBIT_API_SECRET\n');
+      expect(wrong.output()).not.toContain('not-it');
+      // dry-run: Bybit's prices, the paper exchange's fills, no key needed; the demo grid starts at Bybit's price.
+      const dry = startBot({ ...base, TRADING_MODE: 'dry-run' });
+      try {
+        await dry.waitFor(/trading on the PAPER exchange at Bybit's live prices/);
+        await dry.waitFor(/BTCUSDT buy [0-9.]+ @ 100000 \(start\)/);
+        fake.setPrice('BTCUSDT', '99000');
+        await dry.waitFor(/"category":"fills".*BTCUSDT buy [0-9.]+ @ 99[0-9]{3}(\.[0-9]+)?"/);
+        // Nothing reached the exchange's book: the fills were paper fills.
+        expect(fake.orders()).toEqual([]);
+      } finally {
+        dry.child.kill('SIGTERM');
+        expect(await dry.exited).toBe(0);
+      }
+    } finally {
+      await db.drop();
+      await fake.close();
+    }
+  }, 60_000);
+});

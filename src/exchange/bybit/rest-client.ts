@@ -206,7 +206,10 @@ export class BybitRestClient {
         continue;
       }
       // A tenth below the limit, over a slightly longer second: requests arrive with jitter, and Bybit counts arrivals.
-      const limit = Math.max(1, Math.floor((known?.limit ?? (path.startsWith('/v5/order/') ? 20 : 50)) * 0.9));
+      const limit = Math.max(
+        1,
+        Math.floor((known?.limit ?? (path.startsWith('/v5/order/') ? 20 : 50)) * 0.9),
+      );
       const windowMs = 1100;
       const recent = (this.sent.get(path) ?? []).filter((t) => now - t < windowMs);
       if (recent.length < limit) {
