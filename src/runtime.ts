@@ -132,7 +132,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       exchange = paper;
       bybit = { api, exchange: null, endpoints };
     } else {
-      const live = new BybitExchange(api);
+      const live = new BybitExchange(api, { batch: config.TRADING_MODE !== 'demo' });
       await live.open(symbols);
       // Credentials and clock are checked now, so a wrong key or a skewed clock stops the start with one clear line.
       try {

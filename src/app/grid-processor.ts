@@ -4,7 +4,7 @@ import type { GridCommand, GridEvent, GridNote } from '../engine/grid/events.js'
 import type { GridState, OpenOrder } from '../engine/grid/state.js';
 import { step } from '../engine/grid/step.js';
 import { Dec, decText, priceText } from '../engine/money.js';
-import type { Exchange } from '../exchange/exchange.js';
+import type { Exchange, PlaceOrderRequest, PlaceOutcome } from '../exchange/exchange.js';
 import type { Logger } from '../log/logger.js';
 import type { GridEventBus, Notification, NotificationSink } from './ports.js';
 
@@ -101,22 +101,30 @@ export class GridProcessor {
    * placements in parallel (bounded), since a start places dozens at once.
    */
   private async execute(symbol: string, gridId: string, commands: readonly GridCommand[]): Promise<void> {
-    const queue = [...commands];
+    const toRow = (c: Extract<GridCommand, { kind: 'place' }>): PlacementRow => ({
+      client_order_id: c.clientOrderId,
+      grid_id: gridId,
+      symbol,
+      side: c.side,
+      type: c.type,
+      price: c.priceText,
+      quantity: c.qtyText,
+    });
+    const places = commands.flatMap((c) => (c.kind === 'place' ? [toRow(c)] : []));
+    const { exchange } = this.deps;
+    if (places.length > 1 && exchange.placeOrders) {
+      // Many at once (a start, a resume): in batches where the exchange has them.
+      const outcomes = await exchange.placeOrders(places.map(toRequest));
+      await Promise.all(places.map((row, i) => this.recordPlacement(row, outcomes[i]!)));
+    }
+    const queue: (PlacementRow | string)[] = [
+      ...(places.length > 1 && exchange.placeOrders ? [] : places),
+      ...commands.flatMap((c) => (c.kind === 'cancel' ? [c.clientOrderId] : [])),
+    ];
     const worker = async () => {
-      for (let c = queue.shift(); c; c = queue.shift()) {
-        if (c.kind === 'place') {
-          await this.sendPlacement({
-            client_order_id: c.clientOrderId,
-            grid_id: gridId,
-            symbol,
-            side: c.side,
-            type: c.type,
-            price: c.priceText,
-            quantity: c.qtyText,
-          });
-        } else {
-          await this.requestCancel(c.clientOrderId);
-        }
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+        if (typeof item === 'string') await this.requestCancel(item);
+        else await this.sendPlacement(item);
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
@@ -140,18 +148,13 @@ export class GridProcessor {
   }
 
   /** Sends a claimed order ('placing') to the exchange and records what the exchange said. */
-  private async sendPlacement(
-    order: Pick<OrderRow, 'client_order_id' | 'grid_id' | 'symbol' | 'side' | 'type' | 'price' | 'quantity'>,
-  ): Promise<void> {
-    const { ds, exchange, bus, log } = this.deps;
-    const outcome = await exchange.placeOrder({
-      symbol: order.symbol,
-      clientOrderId: order.client_order_id,
-      side: order.side,
-      type: order.type,
-      price: order.price === null ? null : decText(order.price),
-      qty: decText(order.quantity),
-    });
+  private async sendPlacement(order: PlacementRow): Promise<void> {
+    await this.recordPlacement(order, await this.deps.exchange.placeOrder(toRequest(order)));
+  }
+
+  /** Records what the exchange said about a placement, and tells the engine when it refused or closed the order. */
+  private async recordPlacement(order: PlacementRow, outcome: PlaceOutcome): Promise<void> {
+    const { ds, bus, log } = this.deps;
     if (outcome.kind === 'rejected') {
       await ds.query(
         `UPDATE grid_order SET status = 'rejected', reason = $2, updated_at = now() WHERE client_order_id = $1`,
@@ -296,6 +299,22 @@ function findOrder(state: GridState, clientOrderId: string): OpenOrder | null {
   if (state.exitOrder?.clientOrderId === clientOrderId) return state.exitOrder;
   for (const cell of state.cells) if (cell.order?.clientOrderId === clientOrderId) return cell.order;
   return null;
+}
+
+type PlacementRow = Pick<
+  OrderRow,
+  'client_order_id' | 'grid_id' | 'symbol' | 'side' | 'type' | 'price' | 'quantity'
+>;
+
+function toRequest(order: PlacementRow): PlaceOrderRequest {
+  return {
+    symbol: order.symbol,
+    clientOrderId: order.client_order_id,
+    side: order.side,
+    type: order.type,
+    price: order.price === null ? null : decText(order.price),
+    qty: decText(order.quantity),
+  };
 }
 
 export function purposeOf(clientOrderId: string): 'grid' | 'start' | 'exit' {

@@ -92,6 +92,11 @@ export interface Exchange {
   readonly maxOpenOrders: number | null;
   instrument(symbol: string): MarketInstrument | undefined;
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOutcome>;
+  /**
+   * Several orders at once, where the exchange has batches (Bybit: 10 per call); outcomes in the order asked. It may
+   * throw like placeOrder; then the caller's orders stay 'placing' and the reconciler settles them by id.
+   */
+  placeOrders?(requests: readonly PlaceOrderRequest[]): Promise<PlaceOutcome[]>;
   cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome>;
   getOrder(clientOrderId: string): Promise<ExchangeOrder | null>;
   openOrders(symbol?: string): Promise<ExchangeOrder[]>;

@@ -97,6 +97,8 @@ describe('a grid on (fake) Bybit', () => {
     if (!created.ok) throw new Error(created.error.message);
     gridId = created.value.id;
     await caughtUp();
+    // The start's orders went out in batches.
+    expect(fake.requests().some((r) => r.path === '/v5/order/create-batch')).toBe(true);
     // q = 10000 / 10 / 100000 = 0.01; k = 5. The start buy of 0.05 paid 0.00005 BTC: 0.04995 received, so the top
     // cell sells 0.00995 instead of 0.01.
     expect(openOrders()).toEqual([

@@ -73,6 +73,24 @@ describe('Bybit client against the fake Bybit', () => {
     expect((await exchange.openOrders('BTCUSDT')).map((o) => o.clientOrderId)).toContain('g1-0-1');
   });
 
+  it('places in batches of ten, each item with its own outcome', async () => {
+    const base = { symbol: 'BTCUSDT', side: 'buy', type: 'limit', qty: '0.001' } as const;
+    const requests = [
+      ...Array.from({ length: 11 }, (_, i) => ({
+        ...base,
+        clientOrderId: `g3-${i}-1`,
+        price: String(97000 + i),
+      })),
+      { ...base, clientOrderId: 'g3-20-1', price: '97000.001' }, // off the tick
+      { ...base, clientOrderId: 'g1-0-1', price: '99000' }, // placed in an earlier test: a duplicate
+    ];
+    const outcomes = await exchange.placeOrders!(requests);
+    expect(outcomes.slice(0, 11).every((o) => o.kind === 'placed')).toBe(true);
+    expect(outcomes[11]).toMatchObject({ kind: 'rejected', reason: 'off-tick' });
+    expect(outcomes[12]).toMatchObject({ kind: 'already-placed' });
+    expect(fake.requests().filter((r) => r.path === '/v5/order/create-batch')).toHaveLength(2);
+  });
+
   it('turns refusals into typed outcomes', async () => {
     const base = { symbol: 'BTCUSDT', side: 'buy', type: 'limit', qty: '0.001' } as const;
     expect(await exchange.placeOrder({ ...base, clientOrderId: 'g1-1-1', price: '99000.005' })).toMatchObject(

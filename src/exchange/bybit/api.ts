@@ -140,6 +140,38 @@ export class BybitApi {
     );
   }
 
+  /** Up to 10 spot orders in one call; each item's own outcome comes back as a retCode (0: accepted). */
+  async createBatch(
+    orders: readonly CreateOrder[],
+  ): Promise<{ orderId: string; orderLinkId: string; retCode: number; retMsg: string }[]> {
+    const envelope = await this.rest.privatePostEnvelope(
+      '/v5/order/create-batch',
+      { category: 'spot', request: orders },
+      orders.length,
+    );
+    const result = z
+      .object({ list: z.array(z.object({ orderId: z.string(), orderLinkId: z.string() })) })
+      .parse(envelope.result);
+    const codes = z
+      .object({ list: z.array(z.object({ code: z.number(), msg: z.string() })) })
+      .parse(envelope.retExtInfo);
+    return result.list.map((item, i) => ({
+      ...item,
+      retCode: codes.list[i]?.code ?? -1,
+      retMsg: codes.list[i]?.msg ?? '',
+    }));
+  }
+
+  /** An order by client order id in the history (closed orders: 24 h for cancelled ones, 7 days for the rest). */
+  async orderHistory(orderLinkId: string): Promise<BybitOrder[]> {
+    const r = await this.rest.privateGet(
+      '/v5/order/history',
+      { category: 'spot', orderLinkId, limit: 50 },
+      Page(BybitOrder),
+    );
+    return r.list;
+  }
+
   cancelOrder(symbol: string, orderLinkId: string): Promise<{ orderId: string; orderLinkId: string }> {
     return this.rest.privatePost(
       '/v5/order/cancel',

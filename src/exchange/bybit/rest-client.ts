@@ -72,8 +72,12 @@ export class BybitRestClient {
   }
 
   /** The whole envelope of a POST, for batch calls whose per-item outcomes live in retExtInfo. */
-  async privatePostEnvelope(path: string, body: Record<string, unknown>): Promise<z.infer<typeof Envelope>> {
-    return this.send('POST', path, body, true);
+  async privatePostEnvelope(
+    path: string,
+    body: Record<string, unknown>,
+    units = 1,
+  ): Promise<z.infer<typeof Envelope>> {
+    return this.send('POST', path, body, true, units);
   }
 
   private async request<T>(
@@ -99,8 +103,9 @@ export class BybitRestClient {
     path: string,
     params: Params | Record<string, unknown>,
     signed: boolean,
+    units = 1,
   ): Promise<z.infer<typeof Envelope>> {
-    if (signed) await this.throttle(path);
+    if (signed) await this.throttle(path, units);
     const started = this.now();
     const outcome = (ok: boolean, failure: BybitError['failure'] | null) =>
       this.options.onOutcome?.({ endpoint: path, ok, failure, durationMs: this.now() - started });
@@ -196,7 +201,7 @@ export class BybitRestClient {
    * Waits for room under the endpoint's limit: the limit Bybit last announced (X-Bapi-Limit, 20/s for order
    * endpoints by default) in a rolling second, and until the announced reset when Bybit said none was left.
    */
-  private async throttle(path: string): Promise<void> {
+  private async throttle(path: string, units: number): Promise<void> {
     for (;;) {
       const now = Date.now();
       const known = this.limits.get(path);
@@ -207,13 +212,14 @@ export class BybitRestClient {
       }
       // A tenth below the limit, over a slightly longer second: requests arrive with jitter, and Bybit counts arrivals.
       const limit = Math.max(
-        1,
+        units,
         Math.floor((known?.limit ?? (path.startsWith('/v5/order/') ? 20 : 50)) * 0.9),
       );
       const windowMs = 1100;
       const recent = (this.sent.get(path) ?? []).filter((t) => now - t < windowMs);
-      if (recent.length < limit) {
-        recent.push(now);
+      // Bybit counts a batch as one request per order in it.
+      if (recent.length + units <= limit) {
+        for (let i = 0; i < units; i++) recent.push(now);
         this.sent.set(path, recent);
         return;
       }
