@@ -294,6 +294,17 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
             reconcile: async () => {
               await rt.reconciler.run({ settleMs: 1000 });
             },
+            // The latest balances as Bybit pushes them, for displays (/balance): Redis carries the latest.
+            onWallet: async (coins) => {
+              if (coins.length === 0) return;
+              await rt.redis.hset(
+                `${config.QUEUE_PREFIX}:wallet`,
+                ...coins.flatMap((c) => [
+                  c.coin,
+                  JSON.stringify({ walletBalance: c.walletBalance, locked: c.locked }),
+                ]),
+              );
+            },
           });
           executions.start();
         }

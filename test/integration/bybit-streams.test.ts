@@ -151,6 +151,34 @@ describe('Bybit streams against the fake Bybit', () => {
     await feed.stop();
   });
 
+  it('hears balances and orders the exchange closed by itself (which ask for a reconcile)', async () => {
+    const wallets: { coin: string; walletBalance: string; locked: string }[] = [];
+    let reconciles = 0;
+    const feed = new BybitExecutionFeed({
+      api,
+      exchange,
+      url: fake.wsPrivateUrl,
+      apiKey: KEY,
+      apiSecret: SECRET,
+      pollMs: 100,
+      log,
+      reconcile: async () => {
+        reconciles++;
+      },
+      onWallet: (coins) => {
+        wallets.push(...coins);
+      },
+    });
+    feed.start();
+    await until(() => reconciles === 1, 'the reconcile after subscribing');
+    await buy('g1-3-1', '90000');
+    await until(() => wallets.some((w) => w.coin === 'USDT' && Number(w.locked) > 0), 'the wallet push');
+    // Cancelled on the exchange, not by the engine: the order stream asks for a reconcile.
+    await api.cancelOrder('BTCUSDT', 'g1-3-1');
+    await until(() => reconciles === 2, 'the reconcile after the exchange closed an order');
+    await feed.stop();
+  });
+
   it('streams prices from the public stream, starting from the REST tickers', async () => {
     const ticks: PriceTick[] = [];
     const feed = new BybitTickerFeed(['BTCUSDT'], { api, url: fake.wsPublicUrl, pollMs: 100, log });

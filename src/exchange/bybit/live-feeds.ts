@@ -133,16 +133,24 @@ export class BybitExecutionFeed {
       fallbackAfterMs?: number;
       log: Logger;
       reconcile: () => Promise<void>;
+      /** Balances as Bybit pushes them (coin → wallet balance and locked), for displays. */
+      onWallet?: (
+        coins: readonly { coin: string; walletBalance: string; locked: string }[],
+      ) => Promise<void> | void;
     },
   ) {}
+
+  private reconcileSoon: NodeJS.Timeout | null = null;
 
   start(): void {
     this.stream = new BybitStream({
       url: this.options.url,
       auth: { apiKey: this.options.apiKey, apiSecret: this.options.apiSecret },
-      topics: ['execution.spot'],
+      topics: ['execution.spot', 'order.spot', 'wallet'],
       log: this.options.log,
       onMessage: async (m) => {
+        if (m.topic.startsWith('order')) return this.onOrders(m.data);
+        if (m.topic === 'wallet') return this.onWallet(m.data);
         if (!m.topic.startsWith('execution')) return;
         const parsed = z.array(BybitExecution).safeParse(m.data);
         if (!parsed.success) {
@@ -171,6 +179,35 @@ export class BybitExecutionFeed {
     this.armFallback();
   }
 
+  /**
+   * An order Bybit closed without us (cancelled by the exchange, rejected after the async ack): the engine must hear
+   * it, but only once its fills, if any, have been applied. So the order stream only asks for a reconcile (soon, once
+   * for a burst), which applies missing executions before it marks vanished orders cancelled.
+   */
+  private onOrders(data: unknown): void {
+    const orders = z.array(z.object({ orderLinkId: z.string(), orderStatus: z.string() })).safeParse(data);
+    if (!orders.success) return;
+    const closed = orders.data.some((o) =>
+      ['Cancelled', 'Rejected', 'PartiallyFilledCanceled', 'Deactivated'].includes(o.orderStatus),
+    );
+    if (!closed || this.reconcileSoon) return;
+    this.reconcileSoon = setTimeout(() => {
+      this.reconcileSoon = null;
+      void this.options.reconcile().catch((e) => this.options.log.warn(`reconcile: ${(e as Error).message}`));
+    }, 250);
+  }
+
+  private async onWallet(data: unknown): Promise<void> {
+    const wallet = z
+      .array(
+        z.object({
+          coin: z.array(z.object({ coin: z.string(), walletBalance: z.string(), locked: z.string() })),
+        }),
+      )
+      .safeParse(data);
+    if (wallet.success) await this.options.onWallet?.(wallet.data.flatMap((w) => w.coin));
+  }
+
   private armFallback(): void {
     if (this.fallbackTimer || this.poller) return;
     this.fallbackTimer = setTimeout(() => {
@@ -189,7 +226,9 @@ export class BybitExecutionFeed {
 
   async stop(): Promise<void> {
     if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+    if (this.reconcileSoon) clearTimeout(this.reconcileSoon);
     this.fallbackTimer = null;
+    this.reconcileSoon = null;
     await this.poller?.stop();
     await this.stream?.stop();
   }
