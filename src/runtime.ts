@@ -294,6 +294,8 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
             reconcile: async () => {
               await rt.reconciler.run({ settleMs: 1000 });
             },
+            // Said in the logs by the feed, and kept here for /status.
+            onPath: (path) => void rt.redis.hset(`${config.QUEUE_PREFIX}:exchange-paths`, 'executions', path),
             // The latest balances as Bybit pushes them, for displays (/balance): Redis carries the latest.
             onWallet: async (coins) => {
               if (coins.length === 0) return;
@@ -367,6 +369,7 @@ function createFeed(rt: Runtime): MarketFeed {
       pollMs: config.BYBIT_POLL_MS,
       fallbackAfterMs: config.BYBIT_WS_FALLBACK_MS,
       log: rt.log,
+      onPath: (path) => void rt.redis.hset(`${config.QUEUE_PREFIX}:exchange-paths`, 'prices', path),
     });
   }
   if (config.MARKET_DATA.startsWith('replay:')) {

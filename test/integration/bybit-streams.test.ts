@@ -117,6 +117,7 @@ describe('Bybit streams against the fake Bybit', () => {
       received.push(...e);
     });
     let reconciles = 0;
+    const paths: string[] = [];
     const feed = new BybitExecutionFeed({
       api,
       exchange,
@@ -129,6 +130,7 @@ describe('Bybit streams against the fake Bybit', () => {
       reconcile: async () => {
         reconciles++;
       },
+      onPath: (p) => paths.push(p),
     });
     feed.start();
     await buy('g1-1-1', '99500');
@@ -139,6 +141,7 @@ describe('Bybit streams against the fake Bybit', () => {
     fake.ws.refuse = false;
     await until(() => feed.path === 'websocket', 'the stream to come back', 20_000);
     expect(reconciles).toBeGreaterThan(0);
+    expect(paths).toEqual(['polling', 'websocket']);
     fake.ws.duplicateExecutions = 1;
     await buy('g1-2-1', '99300');
     fake.setPrice('BTCUSDT', '99200');

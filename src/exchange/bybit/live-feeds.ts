@@ -17,7 +17,16 @@ export class BybitTickerFeed implements MarketFeed {
   private poller: TickerPollFeed | null = null;
   private fallbackTimer: NodeJS.Timeout | null = null;
   private counter = 0;
-  path: DataPath = 'websocket';
+  private current: DataPath = 'websocket';
+
+  get path(): DataPath {
+    return this.current;
+  }
+
+  private set path(path: DataPath) {
+    if (path !== this.current) this.options.onPath?.(path);
+    this.current = path;
+  }
 
   constructor(
     readonly symbols: readonly string[],
@@ -28,6 +37,8 @@ export class BybitTickerFeed implements MarketFeed {
       fallbackAfterMs?: number;
       log: Logger;
       nowMs?: () => number;
+      /** Where prices come from now, for /status: the WebSocket, or REST polling while it is down. */
+      onPath?: (path: DataPath) => void;
     },
   ) {}
 
@@ -120,7 +131,16 @@ export class BybitExecutionFeed {
   private stream: BybitStream | null = null;
   private poller: ExecutionPoller | null = null;
   private fallbackTimer: NodeJS.Timeout | null = null;
-  path: DataPath = 'websocket';
+  private current: DataPath = 'websocket';
+
+  get path(): DataPath {
+    return this.current;
+  }
+
+  private set path(path: DataPath) {
+    if (path !== this.current) this.options.onPath?.(path);
+    this.current = path;
+  }
 
   constructor(
     private readonly options: {
@@ -133,6 +153,8 @@ export class BybitExecutionFeed {
       fallbackAfterMs?: number;
       log: Logger;
       reconcile: () => Promise<void>;
+      /** Where executions come from now, for /status. */
+      onPath?: (path: DataPath) => void;
       /** Balances as Bybit pushes them (coin → wallet balance and locked), for displays. */
       onWallet?: (
         coins: readonly { coin: string; walletBalance: string; locked: string }[],
