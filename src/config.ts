@@ -79,6 +79,10 @@ export const EnvSchema = z.object({
   BYBIT_REST_URL: z.url({ error: 'must be a URL' }).optional(),
   BYBIT_WS_PUBLIC_URL: z.url({ error: 'must be a URL' }).optional(),
   BYBIT_WS_PRIVATE_URL: z.url({ error: 'must be a URL' }).optional(),
+  // The market overview (/market in the chats): CoinGecko, optionally with a demo or pro API key.
+  COINGECKO_URL: z.url({ error: 'must be a URL' }).optional(),
+  COINGECKO_API_KEY: z.string().optional(),
+  COINGECKO_KEY_TYPE: z.enum(['demo', 'pro'], { error: 'must be demo or pro' }).default('demo'),
   BYBIT_RECV_WINDOW: z.coerce.number().int().min(1000).max(60_000).default(5000),
   /** A Bybit request unanswered after this long is ambiguous: its effect is looked up before any retry. */
   BYBIT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

@@ -37,6 +37,7 @@ import {
   redisConnection,
 } from './jobs/queues.js';
 import type { Logger } from './log/logger.js';
+import { CoinGecko } from './market/coingecko.js';
 import type { MarketFeed, PriceTick } from './market/feed.js';
 import { simulatedInstrument } from './market/instruments.js';
 import { PriceCache } from './market/price-cache.js';
@@ -62,6 +63,8 @@ export interface Runtime {
     readonly endpoints: { readonly rest: string; readonly wsPublic: string; readonly wsPrivate: string };
   } | null;
   readonly processor: GridProcessor;
+  /** The market overview (prices, top movers, trending coins), cached. */
+  readonly market: CoinGecko;
   /** Outcomes of every exchange call, for the error rate the risk worker reads. */
   readonly callStats: CallStatsRecorder;
   readonly reconciler: Reconciler;
@@ -196,6 +199,11 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     exchange,
     paper,
     bybit,
+    market: new CoinGecko({
+      ...(config.COINGECKO_URL ? { baseUrl: config.COINGECKO_URL } : {}),
+      ...(config.COINGECKO_API_KEY ? { apiKey: config.COINGECKO_API_KEY } : {}),
+      keyType: config.COINGECKO_KEY_TYPE,
+    }),
     callStats,
     processor,
     reconciler,

@@ -73,3 +73,21 @@ describe('configuration', () => {
     expect(found.join(' ')).not.toMatch(/hunter2/);
   });
 });
+
+describe('.env.example', () => {
+  it('documents every setting, and its values are valid', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { EnvSchema } = await import('../../../src/config.js');
+    const text = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
+    const values = Object.fromEntries(
+      text
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(() => loadConfig(values)).not.toThrow();
+    const mentioned = new Set(text.match(/[A-Z][A-Z0-9_]{2,}/g));
+    const missing = Object.keys(EnvSchema.shape).filter((k) => !mentioned.has(k));
+    expect(missing).toEqual([]);
+  });
+});
