@@ -1,0 +1,124 @@
+import { Dec } from '../money.js';
+
+export interface PreTradeLimits {
+  /** An order priced further than this from the last price is refused (fat finger), in percent (default 10). */
+  readonly maxPriceDistancePct: string;
+  /** Altcoin buys stop while BTC has fallen more than this over the lookback, in percent (default 3). */
+  readonly btcFilterDropPct: string;
+  /** Open orders at most per symbol and in total (null: no limit). */
+  readonly maxOpenOrdersPerSymbol: number | null;
+  readonly maxOpenOrdersTotal: number | null;
+  /** Base held at most per symbol, in quote at market (null: no limit). */
+  readonly maxPositionQuotePerSymbol: string | null;
+}
+
+export interface PreTradeContext {
+  readonly killed: boolean;
+  readonly gridRunning: boolean;
+  readonly lastPrice: string | null;
+  readonly stopLoss: string | null;
+  readonly volatilityTripped: boolean;
+  /** BTC's change over the lookback, in percent; null when the symbol is BTC itself or unknown. */
+  readonly btcChangePct: string | null;
+  readonly openOrdersOnSymbol: number;
+  readonly openOrdersTotal: number;
+  /** Base held on the symbol, valued at the last price, in quote. */
+  readonly positionQuote: string;
+  /** Free balance of the coin the order spends (quote for a buy, base for a sell). */
+  readonly freeBalance: string;
+}
+
+export interface OrderToCheck {
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  readonly price: string | null;
+  readonly qty: string;
+}
+
+export type RefusalReason =
+  | 'killed'
+  | 'grid-not-running'
+  | 'no-price'
+  | 'price-too-far'
+  | 'below-stop-loss'
+  | 'volatility-breaker'
+  | 'btc-filter'
+  | 'too-many-orders-on-symbol'
+  | 'too-many-orders'
+  | 'position-limit'
+  | 'insufficient-balance';
+
+export type PreTradeVerdict =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: RefusalReason; readonly message: string };
+
+const refuse = (reason: RefusalReason, message: string): PreTradeVerdict => ({ ok: false, reason, message });
+
+/**
+ * Layer 1: every order is checked before it leaves. Sells that reduce risk (a grid taking profit, an exit) pass the
+ * buy-only rules (breaker, BTC filter, position limit); nothing passes while the kill switch is on.
+ */
+export function preTradeCheck(
+  order: OrderToCheck,
+  ctx: PreTradeContext,
+  limits: PreTradeLimits,
+): PreTradeVerdict {
+  if (ctx.killed) return refuse('killed', 'the kill switch is on');
+  if (!ctx.gridRunning) return refuse('grid-not-running', 'the grid is not running');
+  if (ctx.lastPrice === null) return refuse('no-price', `no price for ${order.symbol} yet`);
+  const last = new Dec(ctx.lastPrice);
+  const price = order.price === null ? last : new Dec(order.price);
+  const distance = price.minus(last).abs().div(last).times(100);
+  if (distance.gt(limits.maxPriceDistancePct)) {
+    return refuse(
+      'price-too-far',
+      `${order.side} at ${price.toFixed()} is ${distance.toDecimalPlaces(2).toFixed()} % from the last price ${last.toFixed()} (limit ${limits.maxPriceDistancePct} %)`,
+    );
+  }
+  const notional = price.times(order.qty);
+  if (order.side === 'buy') {
+    if (ctx.stopLoss !== null && price.lte(ctx.stopLoss)) {
+      return refuse(
+        'below-stop-loss',
+        `buy at ${price.toFixed()} is at or below the stop-loss ${ctx.stopLoss}`,
+      );
+    }
+    if (ctx.volatilityTripped)
+      return refuse('volatility-breaker', `the volatility breaker on ${order.symbol} is tripped`);
+    if (ctx.btcChangePct !== null && new Dec(ctx.btcChangePct).neg().gt(limits.btcFilterDropPct)) {
+      return refuse(
+        'btc-filter',
+        `BTC is down ${new Dec(ctx.btcChangePct).neg().toFixed()} % (more than ${limits.btcFilterDropPct} %): no new altcoin buys`,
+      );
+    }
+    if (
+      limits.maxPositionQuotePerSymbol !== null &&
+      new Dec(ctx.positionQuote).plus(notional).gt(limits.maxPositionQuotePerSymbol)
+    ) {
+      return refuse(
+        'position-limit',
+        `${order.symbol} position ${ctx.positionQuote} + ${notional.toFixed()} would pass the limit ${limits.maxPositionQuotePerSymbol}`,
+      );
+    }
+  }
+  if (limits.maxOpenOrdersPerSymbol !== null && ctx.openOrdersOnSymbol + 1 > limits.maxOpenOrdersPerSymbol) {
+    return refuse(
+      'too-many-orders-on-symbol',
+      `${order.symbol} has ${ctx.openOrdersOnSymbol} open orders (limit ${limits.maxOpenOrdersPerSymbol})`,
+    );
+  }
+  if (limits.maxOpenOrdersTotal !== null && ctx.openOrdersTotal + 1 > limits.maxOpenOrdersTotal) {
+    return refuse(
+      'too-many-orders',
+      `${ctx.openOrdersTotal} orders are open (limit ${limits.maxOpenOrdersTotal})`,
+    );
+  }
+  const needed = order.side === 'buy' ? notional : new Dec(order.qty);
+  if (needed.gt(ctx.freeBalance)) {
+    return refuse(
+      'insufficient-balance',
+      `${order.side === 'buy' ? 'quote' : 'base'} needed ${needed.toFixed()}, free ${ctx.freeBalance}`,
+    );
+  }
+  return { ok: true };
+}
