@@ -8,6 +8,7 @@ import { GridProcessor } from './app/grid-processor.js';
 import { DEFAULT_FEES, GridService } from './app/grid-service.js';
 import type { GridsFile } from './app/grids-file.js';
 import { Reconciler } from './app/reconciler.js';
+import { RiskService } from './app/risk-service.js';
 import { bybitEndpoints, type Config } from './config.js';
 import { openDatabase } from './db/data-source.js';
 import { BybitApi } from './exchange/bybit/api.js';
@@ -63,6 +64,8 @@ export interface Runtime {
     readonly endpoints: { readonly rest: string; readonly wsPublic: string; readonly wsPrivate: string };
   } | null;
   readonly processor: GridProcessor;
+  /** The kill switch. */
+  readonly risk: RiskService;
   /** The market overview (prices, top movers, trending coins), cached. */
   readonly market: CoinGecko;
   /** Outcomes of every exchange call, for the error rate the risk worker reads. */
@@ -166,7 +169,18 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   }
   const bus = new QueueGridEventBus(queues[QUEUES.gridEvents]);
   const notifier = new QueueNotifier(queues[QUEUES.notifications]);
-  const processor = new GridProcessor({ ds, exchange, bus, notifier, log });
+  // The processor asks the kill switch before every placement; the kill switch stops grids through the processor.
+  let risk: RiskService | null = null;
+  const processor = new GridProcessor({
+    ds,
+    exchange,
+    bus,
+    notifier,
+    log,
+    isKilled: async () => (risk ? risk.isKilled() : false),
+  });
+  risk = new RiskService({ ds, redis, prefix: config.QUEUE_PREFIX, exchange, processor, notifier, log });
+  await risk.restore();
   const router = new ExecutionRouter(ds, bus, (symbol) => exchange.instrument(symbol)?.quoteAsset);
   exchange.onExecutions(async (executions) => {
     await router.route(executions);
@@ -187,6 +201,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     prices,
     instrument: (s) => exchange.instrument(s),
     maxOpenOrders: exchange.maxOpenOrders,
+    isKilled: () => risk!.isKilled(),
     fees: DEFAULT_FEES,
     log,
   });
@@ -199,6 +214,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     exchange,
     paper,
     bybit,
+    risk,
     market: new CoinGecko({
       ...(config.COINGECKO_URL ? { baseUrl: config.COINGECKO_URL } : {}),
       ...(config.COINGECKO_API_KEY ? { apiKey: config.COINGECKO_API_KEY } : {}),

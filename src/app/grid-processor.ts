@@ -26,6 +26,13 @@ export interface ProcessorDeps {
   readonly bus: GridEventBus;
   readonly notifier: NotificationSink;
   readonly log: Logger;
+  /** The kill switch: while it is on, nothing is sent to the exchange but cancels. */
+  readonly isKilled?: () => Promise<boolean>;
+}
+
+export interface ApplyOptions {
+  /** Leave the step's cancels recorded but unsent: the kill switch cancels everything at once instead. */
+  readonly sendCancels?: boolean;
 }
 
 export interface AppliedEvent {
@@ -50,7 +57,7 @@ export class GridProcessor {
    * Applies one event: load the state, run the engine, write the outcome in one guarded statement; if another
    * process wrote the grid in between (its version moved), start again from the new state.
    */
-  async apply(gridId: string, event: GridEvent): Promise<AppliedEvent> {
+  async apply(gridId: string, event: GridEvent, options: ApplyOptions = {}): Promise<AppliedEvent> {
     const { ds } = this.deps;
     for (let attempt = 1; ; attempt++) {
       const grid = await loadGrid(ds, gridId, event.kind === 'fill' ? event.execId : null);
@@ -88,7 +95,9 @@ export class GridProcessor {
         continue;
       }
       const applied = { applied: true, commands: out.commands, notes: out.notes, state: out.state };
-      await this.execute(grid.symbol, gridId, out.commands);
+      const commands =
+        options.sendCancels === false ? out.commands.filter((c) => c.kind !== 'cancel') : out.commands;
+      await this.execute(grid.symbol, gridId, commands);
       // The symbol's position follows its grids; refreshed once the counter order is out, off the critical path.
       if (event.kind === 'fill') await refreshPosition(ds, grid.symbol, priceText(event.price));
       await this.announce(gridId, grid.symbol, event, applied, order?.side ?? null);
@@ -112,7 +121,7 @@ export class GridProcessor {
     });
     const places = commands.flatMap((c) => (c.kind === 'place' ? [toRow(c)] : []));
     const { exchange } = this.deps;
-    if (places.length > 1 && exchange.placeOrders) {
+    if (places.length > 1 && exchange.placeOrders && !(await this.killed(places))) {
       // Many at once (a start, a resume): in batches where the exchange has them.
       const outcomes = await exchange.placeOrders(places.map(toRequest));
       await Promise.all(places.map((row, i) => this.recordPlacement(row, outcomes[i]!)));
@@ -149,7 +158,29 @@ export class GridProcessor {
 
   /** Sends a claimed order ('placing') to the exchange and records what the exchange said. */
   private async sendPlacement(order: PlacementRow): Promise<void> {
+    if (await this.killed([order])) return;
     await this.recordPlacement(order, await this.deps.exchange.placeOrder(toRequest(order)));
+  }
+
+  /**
+   * With the kill switch on, orders are not sent: they are closed unsent (and can no longer be claimed), and their
+   * grids hear it. Returns whether that happened.
+   */
+  private async killed(orders: readonly PlacementRow[]): Promise<boolean> {
+    if (!(await this.deps.isKilled?.())) return false;
+    for (const order of orders) {
+      const [[closed]] = (await this.deps.ds.query(
+        `UPDATE grid_order SET status = 'cancelled', reason = 'kill switch', updated_at = now()
+          WHERE client_order_id = $1 AND status IN ('intent', 'placing') RETURNING client_order_id`,
+        [order.client_order_id],
+      )) as [{ client_order_id: string }[], number];
+      if (closed)
+        await this.deps.bus.publish(order.grid_id, {
+          kind: 'cancelled',
+          clientOrderId: order.client_order_id,
+        });
+    }
+    return true;
   }
 
   /** Records what the exchange said about a placement, and tells the engine when it refused or closed the order. */

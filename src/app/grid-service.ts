@@ -100,6 +100,8 @@ export interface GridServiceDeps {
   readonly instrument: (symbol: string) => MarketInstrument | undefined;
   /** The exchange's cap on open orders per account, or null. */
   readonly maxOpenOrders: number | null;
+  /** While the kill switch is on, no grid starts or resumes. */
+  readonly isKilled: () => Promise<boolean>;
   readonly fees: { readonly maker: string; readonly taker: string };
   readonly log: Logger;
 }
@@ -235,6 +237,7 @@ export class GridService {
   async start(actor: Actor, ref: string): Promise<Result<GridSummary, ServiceError>> {
     const denied = await this.requireOperator(actor, 'start', ref);
     if (denied) return denied;
+    if (await this.deps.isKilled()) return this.refuse(actor, 'start', ref, KILLED);
     const row = await this.resolve(ref);
     if (!row.ok) return this.refuse(actor, 'start', ref, row.error);
     if (row.value.status !== 'created') {
@@ -281,6 +284,7 @@ export class GridService {
   ): Promise<Result<GridSummary, ServiceError>> {
     const denied = await this.requireOperator(actor, action, ref);
     if (denied) return denied;
+    if (action === 'resume' && (await this.deps.isKilled())) return this.refuse(actor, action, ref, KILLED);
     const row = await this.resolve(ref);
     if (!row.ok) return this.refuse(actor, action, ref, row.error);
     const allowed: Record<Lifecycle, GridSummary['status'][]> = {
@@ -401,3 +405,8 @@ const SELECT_GRIDS = `
     FROM grid g`;
 
 export const DEFAULT_FEES = { maker: DEFAULT_FEE, taker: DEFAULT_FEE };
+
+const KILLED: ServiceError = {
+  kind: 'conflict',
+  message: 'the kill switch is on: read the incident, then reset it (npm run cli -- risk reset)',
+};

@@ -21,6 +21,9 @@ const USAGE = `usage: npm run cli -- <command>
   grid create <SYMBOL> <LOWER> <UPPER> <GRIDS> <INVESTMENT> [--geometric] [--stop-loss S] [--take-profit T] [--name N] [--no-start]
   grid start|pause|resume|stop <id|name|symbol>
   report daily [YYYY-MM-DD]         the daily report (today by default)
+  risk status                       the kill switch and its last incident
+  risk kill [REASON]                stop every grid and cancel every order now
+  risk reset --confirm              turn the kill switch off (after reading the incident)
   data fetch --symbol S [--interval 1] [--days 30 | --from YYYY-MM-DD --to YYYY-MM-DD]
                                     store Bybit's closed candles in Postgres (for backtest --symbol)`;
 
@@ -191,6 +194,47 @@ async function run(rt: Runtime, argv: string[]): Promise<number> {
           }),
         );
       }
+    }
+  }
+  if (group === 'risk') {
+    const printState = (s: Awaited<ReturnType<typeof rt.risk.state>>) => {
+      const i = s.lastIncident;
+      process.stdout.write(
+        `kill switch ${s.killed ? `ON since ${s.killedAt} (${s.trigger})` : 'off'}\n` +
+          (i
+            ? `last incident #${i.id} at ${i.at}: ${i.trigger} by ${i.actor}; ${i.gridsStopped} grids stopped, ` +
+              `${i.ordersOpenBefore} open orders, ${i.ordersOpenAfter} left (${i.outcome}) in ${i.durationMs} ms\n`
+            : ''),
+      );
+    };
+    if (command === 'status') {
+      printState(await rt.risk.state());
+      return 0;
+    }
+    if (command === 'kill') {
+      const r = await rt.risk.kill(CLI_ACTOR, `manual: ${rest.join(' ') || 'from the CLI'}`);
+      if (!r.ok) {
+        process.stderr.write(`gridops: ${r.error.message}\n`);
+        return 2;
+      }
+      printState(await rt.risk.state());
+      return 0;
+    }
+    if (command === 'reset') {
+      if (!rest.includes('--confirm')) {
+        printState(await rt.risk.state());
+        process.stderr.write(
+          'gridops: read the incident above, then run: npm run cli -- risk reset --confirm\n',
+        );
+        return 2;
+      }
+      const r = await rt.risk.reset(CLI_ACTOR);
+      if (!r.ok) {
+        process.stderr.write(`gridops: ${r.error.message}\n`);
+        return 2;
+      }
+      printState(r.value);
+      return 0;
     }
   }
   if (group === 'report' && command === 'daily') {

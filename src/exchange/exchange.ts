@@ -98,6 +98,8 @@ export interface Exchange {
    */
   placeOrders?(requests: readonly PlaceOrderRequest[]): Promise<PlaceOutcome[]>;
   cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome>;
+  /** Cancels every open order of a symbol at once (the kill switch); returns how many the exchange cancelled. */
+  cancelAll(symbol: string): Promise<number>;
   getOrder(clientOrderId: string): Promise<ExchangeOrder | null>;
   openOrders(symbol?: string): Promise<ExchangeOrder[]>;
   /** Executions after a cursor (null: from the beginning), oldest first. */

@@ -132,6 +132,10 @@ export class BybitExchange implements Exchange {
     }
   }
 
+  async cancelAll(symbol: string): Promise<number> {
+    return (await this.api.cancelAll(symbol)).length;
+  }
+
   async getOrder(clientOrderId: string): Promise<ExchangeOrder | null> {
     const open = await this.api.orders({ orderLinkId: clientOrderId });
     const found = open[0] ?? (await this.api.orders({ orderLinkId: clientOrderId, openOnly: false }))[0];

@@ -202,6 +202,30 @@ export class PaperExchange implements Exchange {
     });
   }
 
+  /** Every open order of the symbol cancelled in one transaction, holds released. */
+  async cancelAll(symbol: string): Promise<number> {
+    const instrument = this.instruments.get(symbol);
+    if (!instrument) return 0;
+    return withTransaction(this.ds, async (m) => {
+      await this.lockBalances(m, instrument);
+      const released = (await m.query(
+        `WITH open AS (
+           SELECT client_order_id, side, locked FROM paper_order WHERE symbol = $1 AND status = 'open' FOR UPDATE),
+         cancelled AS (
+           UPDATE paper_order p SET status = 'cancelled', locked = 0, updated_at = now()
+             FROM open WHERE p.client_order_id = open.client_order_id
+           RETURNING open.side, open.locked)
+         SELECT side, COALESCE(SUM(locked), 0) AS released, count(*)::int AS n FROM cancelled GROUP BY side`,
+        [symbol],
+      )) as { side: 'buy' | 'sell'; released: string; n: number }[];
+      for (const r of released) {
+        const asset = r.side === 'buy' ? instrument.quoteAsset : instrument.baseAsset;
+        await m.query(`UPDATE paper_balance SET locked = locked - $2 WHERE asset = $1`, [asset, r.released]);
+      }
+      return released.reduce((n, r) => n + r.n, 0);
+    });
+  }
+
   async getOrder(clientOrderId: string): Promise<ExchangeOrder | null> {
     const rows = (await this.ds.query(`SELECT * FROM paper_order WHERE client_order_id = $1`, [
       clientOrderId,

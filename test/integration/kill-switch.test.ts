@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/app/actor.js';
+import { failedJobs, movePrice, settle, startTestApp, type TestApp } from '../support/app.js';
+import { checkInvariants } from '../support/invariants.js';
+import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
+
+const OPERATOR: Actor = { id: 'ops', via: 'cli', role: 'operator' };
+const VIEWER: Actor = { id: 'viewer', via: 'rest', role: 'readonly' };
+
+describe('the kill switch (paper)', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  const prefix = testPrefix();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp({ databaseUrl: db.url, prefix });
+    for (const [symbol, price] of [
+      ['BTCUSDT', '100000'],
+      ['ETHUSDT', '3650'],
+      ['SOLUSDT', '185'],
+    ] as const) {
+      await movePrice(app.rt, symbol, price);
+    }
+    for (const g of [
+      { symbol: 'BTCUSDT', lower: '95000', upper: '105000', grids: 20, investment: '10000' },
+      { symbol: 'ETHUSDT', lower: '3400', upper: '3900', grids: 25, investment: '5000' },
+      { symbol: 'SOLUSDT', lower: '170', upper: '200', grids: 30, investment: '3000' },
+    ]) {
+      const r = await app.rt.grids.create(OPERATOR, g);
+      if (!r.ok) throw new Error(r.error.message);
+    }
+    await settle(app.rt);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('refuses a read-only user, and an operator kills: every grid stopped, every order cancelled, an incident', async () => {
+    const [{ open }] = (await app.rt.ds.query(
+      `SELECT count(*)::int AS open FROM paper_order WHERE status = 'open'`,
+    )) as [{ open: number }];
+    expect(open).toBe(75);
+    expect(await app.rt.risk.kill(VIEWER, 'manual')).toEqual({
+      ok: false,
+      error: { kind: 'forbidden', message: 'kill needs an operator' },
+    });
+    const killed = await app.rt.risk.kill(OPERATOR, 'manual: test');
+    if (!killed.ok) throw new Error(killed.error.message);
+    expect(killed.value).toMatchObject({
+      trigger: 'manual: test',
+      ordersOpenBefore: 75,
+      ordersOpenAfter: 0,
+      gridsStopped: 3,
+      outcome: 'all-cancelled',
+    });
+    const [{ left }] = (await app.rt.ds.query(
+      `SELECT count(*)::int AS left FROM paper_order WHERE status = 'open'`,
+    )) as [{ left: number }];
+    expect(left).toBe(0);
+    const grids = (await app.rt.ds.query(`SELECT status, stop_reason FROM grid`)) as {
+      status: string;
+      stop_reason: string;
+    }[];
+    expect(grids.every((g) => g.status === 'stopped' && g.stop_reason === 'manual')).toBe(true);
+    // Every channel hears it, loudly, with the trigger and the figures.
+    const alert = await app.rt.queues.notifications.getJob(`nt-kill-${killed.value.id}`);
+    expect(alert?.data).toMatchObject({
+      category: 'risk',
+      severity: 'critical',
+      title: 'KILL SWITCH ON (manual: test)',
+    });
+    expect(alert?.data.lines[0]).toBe('3 grids stopped; 75 open orders, 0 left (all-cancelled)');
+    // A second kill changes nothing and answers with the same incident.
+    const again = await app.rt.risk.kill(OPERATOR, 'manual: again');
+    expect(again.ok && again.value.id).toBe(killed.value.id);
+  });
+
+  it('while killed nothing new trades, and the books still balance once the cancels are settled', async () => {
+    await movePrice(app.rt, 'BTCUSDT', '97000');
+    const create = await app.rt.grids.create(OPERATOR, {
+      symbol: 'BTCUSDT',
+      lower: '90000',
+      upper: '100000',
+      grids: 10,
+      investment: '1000',
+    });
+    expect(create).toMatchObject({
+      ok: false,
+      error: { kind: 'conflict', message: expect.stringMatching(/kill switch is on/) },
+    });
+    await settle(app.rt);
+    expect(await checkInvariants(app.rt.ds, '1000000')).toEqual([]);
+    expect(await failedJobs(app.rt)).toEqual([]);
+  });
+
+  it('a restart stays killed; only an operator resets', async () => {
+    await app.close();
+    app = await startTestApp({ databaseUrl: db.url, prefix });
+    const state = await app.rt.risk.state();
+    expect(state).toMatchObject({
+      killed: true,
+      trigger: 'manual: test',
+      lastIncident: { outcome: 'all-cancelled' },
+    });
+    expect(await app.rt.risk.isKilled()).toBe(true);
+    expect(await app.rt.risk.reset(VIEWER)).toEqual({
+      ok: false,
+      error: { kind: 'forbidden', message: 'reset needs an operator' },
+    });
+    const reset = await app.rt.risk.reset(OPERATOR);
+    expect(reset.ok && reset.value.killed).toBe(false);
+    expect(await app.rt.risk.isKilled()).toBe(false);
+    const audit = (await app.rt.ds.query(
+      `SELECT actor, action, outcome FROM audit_log WHERE target = 'kill-switch' ORDER BY id`,
+    )) as { actor: string; action: string; outcome: string }[];
+    expect(audit).toEqual([
+      { actor: 'ops', action: 'kill', outcome: 'all-cancelled' },
+      { actor: 'viewer', action: 'reset', outcome: 'refused: forbidden' },
+      { actor: 'ops', action: 'reset', outcome: 'ok' },
+    ]);
+  });
+});
