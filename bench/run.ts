@@ -1,4 +1,5 @@
 import { benchBacktest } from './backtest.js';
+import { benchKill } from './kill.js';
 import { benchFillLatency, benchScale } from './paper.js';
 
 /** `npm run bench [section ...]`: prints figures, asserts nothing about time. Sections: backtest, latency, scale. */
@@ -6,6 +7,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   backtest: benchBacktest,
   latency: benchFillLatency,
   scale: () => benchScale(Number(process.env.BENCH_SCALE_SECONDS ?? 60)),
+  kill: benchKill,
 };
 
 const only = process.argv.slice(2);

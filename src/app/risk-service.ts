@@ -159,20 +159,9 @@ export class RiskService {
     )) as Record<string, unknown>[];
     const incident = toIncident(row!);
     await this.audit(actor, 'kill', outcome, { trigger, incident: incident.id });
-    // The engines' bookkeeping: each cancelled order is confirmed to its grid (a filled one waits for its fill).
-    const pending = (await ds.query(
-      `SELECT client_order_id FROM grid_order WHERE status = 'placed' AND cancel_requested`,
-    )) as { client_order_id: string }[];
-    const queue = pending.map((p) => p.client_order_id);
-    await Promise.all(
-      Array.from({ length: Math.min(8, queue.length) }, async () => {
-        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-          await processor
-            .requestCancel(id)
-            .catch((e) => log.warn(`after the kill, ${id}: ${(e as Error).message}`));
-        }
-      }),
-    );
+    // The engines' bookkeeping, in the background (the exchange is already clean): each cancelled order is confirmed
+    // to its grid, one lookup each (a filled one waits for its fill); the reconciler finishes what this does not.
+    this.settling = this.confirmCancels().catch((e) => log.warn(`after the kill: ${(e as Error).message}`));
     await this.deps.notifier.notify({
       category: 'risk',
       severity: 'critical',
@@ -184,6 +173,26 @@ export class RiskService {
       ],
     });
     return ok(incident);
+  }
+
+  private settling: Promise<void> = Promise.resolve();
+
+  /** Resolves once the engines have heard about every order the last kill cancelled. */
+  settled(): Promise<void> {
+    return this.settling;
+  }
+
+  private async confirmCancels(): Promise<void> {
+    const pending = (await this.deps.ds.query(
+      `SELECT client_order_id FROM grid_order WHERE status = 'placed' AND cancel_requested`,
+    )) as { client_order_id: string }[];
+    const queue = pending.map((p) => p.client_order_id);
+    await Promise.all(
+      Array.from({ length: Math.min(8, queue.length) }, async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift())
+          await this.deps.processor.requestCancel(id);
+      }),
+    );
   }
 
   async reset(actor: Actor): Promise<Result<KillState, ServiceError>> {

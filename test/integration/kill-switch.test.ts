@@ -48,6 +48,7 @@ describe('the kill switch (paper)', () => {
     });
     const killed = await app.rt.risk.kill(OPERATOR, 'manual: test');
     if (!killed.ok) throw new Error(killed.error.message);
+    await app.rt.risk.settled();
     expect(killed.value).toMatchObject({
       trigger: 'manual: test',
       ordersOpenBefore: 75,
@@ -90,6 +91,7 @@ describe('the kill switch (paper)', () => {
       ok: false,
       error: { kind: 'conflict', message: expect.stringMatching(/kill switch is on/) },
     });
+    await app.rt.risk.settled();
     await settle(app.rt);
     expect(await checkInvariants(app.rt.ds, '1000000')).toEqual([]);
     expect(await failedJobs(app.rt)).toEqual([]);
