@@ -60,6 +60,8 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('gridops'),
+  /** How long the kill switch keeps retrying cancellations while the exchange fails, before it calls it unreachable. */
+  KILL_CANCEL_DEADLINE_MS: z.coerce.number().int().min(500).default(30_000),
   /** How long the market-feed lease lives without renewal: the longest a dead feed holder blocks a successor. */
   MARKET_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   /**

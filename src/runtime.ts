@@ -179,7 +179,16 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     log,
     isKilled: async () => (risk ? risk.isKilled() : false),
   });
-  risk = new RiskService({ ds, redis, prefix: config.QUEUE_PREFIX, exchange, processor, notifier, log });
+  risk = new RiskService({
+    ds,
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    exchange,
+    processor,
+    notifier,
+    log,
+    cancelDeadlineMs: config.KILL_CANCEL_DEADLINE_MS,
+  });
   await risk.restore();
   const router = new ExecutionRouter(ds, bus, (symbol) => exchange.instrument(symbol)?.quoteAsset);
   exchange.onExecutions(async (executions) => {

@@ -206,3 +206,91 @@ describe('the exchange’s cap on open orders', () => {
     }
   });
 });
+
+describe('the kill switch against a failing Bybit', () => {
+  it('keeps cancelling through errors, and says so when the exchange stops answering', async () => {
+    const fake = await startFakeBybit({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      instruments: [
+        {
+          symbol: 'BTCUSDT',
+          baseCoin: 'BTC',
+          quoteCoin: 'USDT',
+          tickSize: '0.01',
+          basePrecision: '0.000001',
+          minOrderQty: '0.000048',
+          minOrderAmt: '5',
+        },
+      ],
+      balances: { USDT: '1000000' },
+    });
+    fake.setPrice('BTCUSDT', '100000');
+    const db = await createTestDatabase();
+    const app = await startTestApp({
+      databaseUrl: db.url,
+      prefix: testPrefix(),
+      env: {
+        TRADING_MODE: 'testnet',
+        BYBIT_API_KEY: KEY,
+        BYBIT_API_SECRET: SECRET,
+        BYBIT_REST_URL: fake.url,
+        BYBIT_WS_PUBLIC_URL: fake.wsPublicUrl,
+        BYBIT_WS_PRIVATE_URL: fake.wsPrivateUrl,
+        BYBIT_TIMEOUT_MS: '500',
+        KILL_CANCEL_DEADLINE_MS: '3000',
+        MARKET_SYMBOLS: 'BTCUSDT',
+      },
+    });
+    try {
+      for (let i = 0; i < 100 && !(await app.rt.prices.get('BTCUSDT')); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      for (const [lower, upper] of [
+        ['95000', '105000'],
+        ['96000', '104000'],
+      ]) {
+        const g = await app.rt.grids.create(OPERATOR, {
+          symbol: 'BTCUSDT',
+          lower,
+          upper,
+          grids: 10,
+          investment: '10000',
+        });
+        if (!g.ok) throw new Error(g.error.message);
+      }
+      for (let i = 0; i < 100 && fake.orders().filter((o) => o.orderStatus === 'New').length < 20; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Half the requests fail: the kill retries until the exchange confirms nothing is left.
+      fake.faults.http5xx = 0.5;
+      const killed = await app.rt.risk.kill(OPERATOR, 'manual: failing exchange');
+      fake.faults.http5xx = 0;
+      if (!killed.ok) throw new Error(killed.error.message);
+      expect(killed.value).toMatchObject({ outcome: 'all-cancelled', ordersOpenAfter: 0 });
+      expect(fake.orders().filter((o) => o.orderStatus === 'New')).toEqual([]);
+      await app.rt.risk.settled();
+      expect((await app.rt.risk.reset(OPERATOR)).ok).toBe(true);
+      // A grid trades again; then the exchange stops answering altogether during the next kill.
+      const g = await app.rt.grids.create(OPERATOR, {
+        symbol: 'BTCUSDT',
+        lower: '97000',
+        upper: '103000',
+        grids: 6,
+        investment: '6000',
+      });
+      if (!g.ok) throw new Error(g.error.message);
+      await settle(app.rt);
+      fake.faults.http5xx = 1;
+      const dead = await app.rt.risk.kill(OPERATOR, 'manual: exchange down');
+      fake.faults.http5xx = 0;
+      if (!dead.ok) throw new Error(dead.error.message);
+      expect(dead.value.outcome).toBe('exchange-unreachable');
+      expect(dead.value.durationMs).toBeGreaterThanOrEqual(3000);
+      expect(await app.rt.risk.isKilled()).toBe(true);
+    } finally {
+      await app.close();
+      await db.drop();
+      await fake.close();
+    }
+  }, 60_000);
+});
