@@ -60,6 +60,28 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('gridops'),
+  // Risk (defaults: the seed design's figures). Percentages are plain numbers: 15 means 15 %.
+  RISK_EVERY_MS: z.coerce.number().int().min(200).default(5000),
+  RISK_DRAWDOWN_WARN_PCT: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
+    .default('15'),
+  RISK_DRAWDOWN_KILL_PCT: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
+    .default('30'),
+  RISK_ERROR_RATE_KILL_PCT: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
+    .default('2'),
+  RISK_ERROR_RATE_MIN_CALLS: z.coerce.number().int().min(1).default(20),
+  RISK_ERROR_RATE_WINDOW_MS: z.coerce.number().int().min(1000).default(300_000),
+  RISK_VOLATILITY_WINDOW: z.coerce.number().int().min(2).default(10),
+  RISK_VOLATILITY_PCT: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
+    .default('5'),
+  RISK_VOLATILITY_CALM_MS: z.coerce.number().int().min(1000).default(600_000),
   /** How long the kill switch keeps retrying cancellations while the exchange fails, before it calls it unreachable. */
   KILL_CANCEL_DEADLINE_MS: z.coerce.number().int().min(500).default(30_000),
   /** How long the market-feed lease lives without renewal: the longest a dead feed holder blocks a successor. */

@@ -8,6 +8,7 @@ import { GridProcessor } from './app/grid-processor.js';
 import { DEFAULT_FEES, GridService } from './app/grid-service.js';
 import type { GridsFile } from './app/grids-file.js';
 import { Reconciler } from './app/reconciler.js';
+import { RiskMonitor } from './app/risk-monitor.js';
 import { RiskService } from './app/risk-service.js';
 import { bybitEndpoints, type Config } from './config.js';
 import { openDatabase } from './db/data-source.js';
@@ -66,6 +67,8 @@ export interface Runtime {
   readonly processor: GridProcessor;
   /** The kill switch. */
   readonly risk: RiskService;
+  /** The risk figures and their triggers. */
+  readonly monitor: RiskMonitor;
   /** The market overview (prices, top movers, trending coins), cached. */
   readonly market: CoinGecko;
   /** Outcomes of every exchange call, for the error rate the risk worker reads. */
@@ -224,6 +227,29 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     paper,
     bybit,
     risk,
+    monitor: new RiskMonitor({
+      ds,
+      redis,
+      prefix: config.QUEUE_PREFIX,
+      risk,
+      callStats,
+      prices,
+      notifier,
+      log,
+      limits: {
+        drawdown: { warnPct: config.RISK_DRAWDOWN_WARN_PCT, killPct: config.RISK_DRAWDOWN_KILL_PCT },
+        errorRate: {
+          killPct: config.RISK_ERROR_RATE_KILL_PCT,
+          minCalls: config.RISK_ERROR_RATE_MIN_CALLS,
+          windowMs: config.RISK_ERROR_RATE_WINDOW_MS,
+        },
+        volatility: {
+          window: config.RISK_VOLATILITY_WINDOW,
+          maxDeviationPct: config.RISK_VOLATILITY_PCT,
+          calmMs: config.RISK_VOLATILITY_CALM_MS,
+        },
+      },
+    }),
     market: new CoinGecko({
       ...(config.COINGECKO_URL ? { baseUrl: config.COINGECKO_URL } : {}),
       ...(config.COINGECKO_API_KEY ? { apiKey: config.COINGECKO_API_KEY } : {}),
@@ -282,15 +308,20 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
     queueWorker(
       rt,
       QUEUES.prices,
-      priceHandler({ ds: rt.ds, paper: rt.paper, prices: rt.prices, bus }),
+      priceHandler({ ds: rt.ds, paper: rt.paper, prices: rt.prices, bus, monitor: rt.monitor }),
       config.WORKER_CONCURRENCY,
     ),
-    queueWorker(rt, QUEUES.maintenance, maintenanceHandler(rt.reconciler), 1),
+    queueWorker(rt, QUEUES.maintenance, maintenanceHandler(rt.reconciler, rt.monitor), 1),
   ];
   await queues[QUEUES.maintenance].upsertJobScheduler(
     'reconcile',
     { every: config.RECONCILE_EVERY_MS },
     { name: 'reconcile' },
+  );
+  await queues[QUEUES.maintenance].upsertJobScheduler(
+    'risk-check',
+    { every: config.RISK_EVERY_MS },
+    { name: 'risk-check' },
   );
 
   let feed: MarketFeed | null = null;

@@ -34,6 +34,8 @@ export interface PriceHandlerDeps {
   readonly paper: PaperExchange | null;
   readonly prices: PriceCache;
   readonly bus: GridEventBus;
+  /** The risk monitor sees every price (volatility breakers trip at once). */
+  readonly monitor?: { onPrice(symbol: string, price: string): Promise<void> };
 }
 
 /**
@@ -45,6 +47,7 @@ export function priceHandler(deps: PriceHandlerDeps) {
   return async (job: Job): Promise<void> => {
     const tick = parse(PricePayload, job);
     if (deps.paper) await deps.paper.onPrice(tick.symbol, tick.seq, tick.price);
+    await deps.monitor?.onPrice(tick.symbol, tick.price);
     await deps.prices.set([tick]);
     const minute = new Date(Math.floor(tick.atMs / 60_000) * 60_000);
     await deps.ds.query(
@@ -91,8 +94,10 @@ export function reportHandler(deps: {
   };
 }
 
-export function maintenanceHandler(reconciler: Reconciler) {
-  return async (): Promise<void> => {
-    await reconciler.run();
+/** The maintenance queue's scheduled jobs: reconciliation with the exchange, and the risk check. */
+export function maintenanceHandler(reconciler: Reconciler, monitor: { evaluate(): Promise<unknown> }) {
+  return async (job: Job): Promise<void> => {
+    if (job.name === 'risk-check') await monitor.evaluate();
+    else await reconciler.run();
   };
 }

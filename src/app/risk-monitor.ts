@@ -1,0 +1,174 @@
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { Dec } from '../engine/money.js';
+import {
+  type DrawdownLimits,
+  drawdown,
+  type ErrorRateLimits,
+  errorRate,
+  type Level,
+  type VolatilityLimits,
+  volatility,
+  volatilityLevel,
+} from '../engine/risk/rules.js';
+import type { CallStatsRecorder } from '../exchange/call-stats.js';
+import type { Logger } from '../log/logger.js';
+import type { PriceCache } from '../market/price-cache.js';
+import { SYSTEM_ACTOR } from './actor.js';
+import type { NotificationSink } from './ports.js';
+import type { RiskService } from './risk-service.js';
+
+export interface RiskLimits {
+  readonly drawdown: DrawdownLimits;
+  readonly errorRate: ErrorRateLimits & { readonly windowMs: number };
+  readonly volatility: VolatilityLimits & { readonly calmMs: number };
+}
+
+export interface RiskFigures {
+  readonly at: string;
+  readonly equity: string;
+  readonly peak: string;
+  readonly drawdownPct: string;
+  readonly drawdownLevel: Level;
+  readonly errorRatePct: string;
+  readonly calls: number;
+  readonly failedCalls: number;
+  readonly failuresByReason: Readonly<Record<string, number>>;
+  readonly errorRateLevel: Level;
+  readonly breakers: readonly string[];
+  readonly volatilityLevel: Level;
+}
+
+/**
+ * Layer 2: the figures the risk rules judge, measured every few seconds (a BullMQ job scheduler) and on every price:
+ * drawdown of the whole book, the exchange's error rate, volatility per symbol. A warning is said once per change of
+ * level; a kill pulls the kill switch with the figures. The latest figures live in Redis, their history in Postgres.
+ */
+export class RiskMonitor {
+  private readonly said = new Map<string, Level>();
+
+  constructor(
+    private readonly deps: {
+      ds: DataSource;
+      redis: Redis;
+      prefix: string;
+      risk: RiskService;
+      callStats: CallStatsRecorder;
+      prices: PriceCache;
+      notifier: NotificationSink;
+      log: Logger;
+      limits: RiskLimits;
+    },
+  ) {}
+
+  private key(name: string): string {
+    return `${this.deps.prefix}:risk:${name}`;
+  }
+
+  /** Every price: kept for the volatility window; a symbol that moves too much trips its breaker at once. */
+  async onPrice(symbol: string, price: string): Promise<void> {
+    const { redis, limits } = this.deps;
+    const key = this.key(`prices:${symbol}`);
+    await redis.multi().rpush(key, price).ltrim(key, -limits.volatility.window, -1).exec();
+    const state = volatility(symbol, await redis.lrange(key, 0, -1), limits.volatility);
+    if (state.tripped) {
+      // The breaker stays tripped until the symbol has been calm for calmMs.
+      await redis.set(this.key(`breaker:${symbol}`), JSON.stringify(state), 'PX', limits.volatility.calmMs);
+      const tripped = await this.trippedSymbols();
+      if (
+        volatilityLevel(
+          tripped.map((s) => ({ symbol: s, average: null, maxDeviationPct: '0', tripped: true })),
+        ) === 'kill'
+      ) {
+        await this.kill('volatility', { symbols: tripped, [symbol]: state });
+      } else {
+        await this.say('volatility', 'warn', `${symbol} volatility breaker tripped: no new buys`, [
+          `prices moved ${state.maxDeviationPct} % from their average ${state.average} (limit ${limits.volatility.maxDeviationPct} %)`,
+        ]);
+      }
+    }
+  }
+
+  async trippedSymbols(): Promise<string[]> {
+    const keys = await this.deps.redis.keys(this.key('breaker:*'));
+    return keys.map((k) => k.slice(this.key('breaker:').length)).sort();
+  }
+
+  /** The scheduled check of everything. */
+  async evaluate(): Promise<RiskFigures> {
+    const { ds, redis, limits, callStats } = this.deps;
+    const latest = new Map((await this.deps.prices.all()).map((p) => [p.symbol, p.price]));
+    const grids = (await ds.query(`SELECT symbol, quote_balance, base_qty FROM grid`)) as {
+      symbol: string;
+      quote_balance: string;
+      base_qty: string;
+    }[];
+    let equity = new Dec(0);
+    for (const g of grids) {
+      const price = latest.get(g.symbol);
+      equity = equity.plus(g.quote_balance).plus(price ? new Dec(g.base_qty).times(price) : 0);
+    }
+    const peakBefore = await redis.get(this.key('peak'));
+    const dd = drawdown(grids.length ? peakBefore : null, equity.toFixed(), limits.drawdown);
+    if (grids.length) await redis.set(this.key('peak'), dd.peak);
+    const stats = await callStats.read(limits.errorRate.windowMs);
+    const er = errorRate(stats.total, stats.failed, limits.errorRate);
+    const breakers = await this.trippedSymbols();
+    const figures: RiskFigures = {
+      at: new Date().toISOString(),
+      equity: dd.equity,
+      peak: dd.peak,
+      drawdownPct: dd.drawdownPct,
+      drawdownLevel: dd.level,
+      errorRatePct: er.ratePct,
+      calls: er.total,
+      failedCalls: er.failed,
+      failuresByReason: stats.byReason,
+      errorRateLevel: er.level,
+      breakers,
+      volatilityLevel: breakers.length >= 2 ? 'kill' : breakers.length === 1 ? 'warn' : 'ok',
+    };
+    await redis.set(this.key('latest'), JSON.stringify(figures));
+    await ds.query(`INSERT INTO risk_metric (kind, level, figures) VALUES ('snapshot', $1, $2)`, [
+      [dd.level, er.level, figures.volatilityLevel].includes('kill')
+        ? 'kill'
+        : [dd.level, er.level, figures.volatilityLevel].includes('warn')
+          ? 'warn'
+          : 'ok',
+      JSON.stringify(figures),
+    ]);
+    if (dd.level === 'kill') await this.kill('drawdown', figures);
+    else if (er.level === 'kill') await this.kill('error-rate', figures);
+    else {
+      await this.say('drawdown', dd.level, `drawdown ${dd.drawdownPct} % from the peak ${dd.peak}`, [
+        `equity ${dd.equity}; warning at ${limits.drawdown.warnPct} %, kill at ${limits.drawdown.killPct} %`,
+      ]);
+    }
+    return figures;
+  }
+
+  async latest(): Promise<RiskFigures | null> {
+    const raw = await this.deps.redis.get(this.key('latest'));
+    return raw ? (JSON.parse(raw) as RiskFigures) : null;
+  }
+
+  private async kill(trigger: string, figures: unknown): Promise<void> {
+    if (await this.deps.risk.isKilled()) return;
+    this.deps.log.error({ trigger, figures }, `risk: ${trigger} pulls the kill switch`);
+    await this.deps.risk.kill(SYSTEM_ACTOR, trigger, figures);
+  }
+
+  /** A warning is said once when its level changes, not on every check. */
+  private async say(what: string, level: Level, title: string, lines: string[]): Promise<void> {
+    const before = this.said.get(what) ?? 'ok';
+    this.said.set(what, level);
+    if (level === before || level === 'ok') return;
+    await this.deps.notifier.notify({
+      category: 'risk',
+      severity: 'warning',
+      key: `risk-${what}-${Date.now()}`,
+      title: `Risk: ${title}`,
+      lines,
+    });
+  }
+}

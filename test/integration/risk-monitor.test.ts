@@ -1,0 +1,97 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/app/actor.js';
+import { movePrice, settle, startTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
+
+const OPERATOR: Actor = { id: 'ops', via: 'cli', role: 'operator' };
+
+/** Each risk trigger, end to end in paper mode: the condition, the action, the alert (once), nothing else touched. */
+describe('risk triggers (paper)', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp({
+      databaseUrl: db.url,
+      prefix: testPrefix(),
+      env: { RISK_DRAWDOWN_WARN_PCT: '3', RISK_DRAWDOWN_KILL_PCT: '6', RISK_VOLATILITY_CALM_MS: '60000' },
+    });
+  });
+  afterEach(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  const riskAlerts = async () =>
+    (await app.rt.queues.notifications.getJobs(['waiting', 'active', 'completed', 'delayed']))
+      .map((j) => j.data as { category: string; severity: string; title: string })
+      .filter((n) => n.category === 'risk');
+
+  it('drawdown: warns once past the warning level, kills past the maximum', async () => {
+    await movePrice(app.rt, 'BTCUSDT', '100000');
+    const g = await app.rt.grids.create(OPERATOR, {
+      symbol: 'BTCUSDT',
+      lower: '80000',
+      upper: '120000',
+      grids: 20,
+      investment: '20000',
+    });
+    if (!g.ok) throw new Error(g.error.message);
+    await settle(app.rt);
+    expect((await app.rt.monitor.evaluate()).drawdownLevel).toBe('ok');
+    // The grid holds 0.1 BTC bought at 100,000 and buys 0.01 more at every 2,000 down. At 94,000 it has lost
+    // 0.1 x 6,000 + 0.01 x (4,000 + 2,000) = 660 of 20,000 (3.3 %); at 88,000, 1,500 (7.5 %), less fees.
+    await movePrice(app.rt, 'BTCUSDT', '94000');
+    const warned = await app.rt.monitor.evaluate();
+    expect(warned.drawdownLevel).toBe('warn');
+    await app.rt.monitor.evaluate(); // the same level again: no second warning
+    expect((await riskAlerts()).filter((a) => a.severity === 'warning')).toHaveLength(1);
+    expect(await app.rt.risk.isKilled()).toBe(false);
+    await movePrice(app.rt, 'BTCUSDT', '88000');
+    const killed = await app.rt.monitor.evaluate();
+    expect(killed.drawdownLevel).toBe('kill');
+    expect(await app.rt.risk.state()).toMatchObject({
+      killed: true,
+      trigger: 'drawdown',
+      lastIncident: { outcome: 'all-cancelled' },
+    });
+    expect((await riskAlerts()).filter((a) => a.severity === 'critical')).toHaveLength(1);
+    // The figures are kept: the latest in Redis, the history in Postgres.
+    expect(await app.rt.monitor.latest()).toMatchObject({ drawdownLevel: 'kill', peak: killed.peak });
+    const [{ n }] = (await app.rt.ds.query(`SELECT count(*)::int AS n FROM risk_metric`)) as [{ n: number }];
+    expect(n).toBeGreaterThanOrEqual(4); // four checks here, and the scheduler's own every 5 s
+  });
+
+  it('volatility: one symbol trips its breaker (a warning), two at once kill', async () => {
+    for (let i = 0; i < 9; i++) {
+      await movePrice(app.rt, 'ETHUSDT', '3600');
+      await movePrice(app.rt, 'SOLUSDT', '180');
+    }
+    // ETH jumps 9 %: of its last ten prices, one is 8.1 % from their average.
+    await movePrice(app.rt, 'ETHUSDT', '3924');
+    expect(await app.rt.monitor.trippedSymbols()).toEqual(['ETHUSDT']);
+    expect(await riskAlerts()).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        title: 'Risk: ETHUSDT volatility breaker tripped: no new buys',
+      }),
+    ]);
+    expect(await app.rt.risk.isKilled()).toBe(false);
+    await movePrice(app.rt, 'SOLUSDT', '197');
+    expect(await app.rt.monitor.trippedSymbols()).toEqual(['ETHUSDT', 'SOLUSDT']);
+    expect(await app.rt.risk.state()).toMatchObject({ killed: true, trigger: 'volatility' });
+  });
+
+  it('the error rate kills only once there are enough calls and too many fail', async () => {
+    for (let i = 0; i < 5; i++) app.rt.callStats.record({ ok: false, reason: 'ambiguous:http-5xx' });
+    await new Promise((r) => setTimeout(r, 100));
+    // Five calls, all failed: too few to judge.
+    expect(await app.rt.monitor.evaluate()).toMatchObject({ errorRateLevel: 'ok', calls: 5 });
+    for (let i = 0; i < 195; i++) app.rt.callStats.record({ ok: true, reason: null });
+    await new Promise((r) => setTimeout(r, 200));
+    // 5 of 200: 2.5 %, past the 2 % limit.
+    expect(await app.rt.monitor.evaluate()).toMatchObject({ errorRateLevel: 'kill', errorRatePct: '2.5' });
+    expect(await app.rt.risk.state()).toMatchObject({ killed: true, trigger: 'error-rate' });
+  });
+});
