@@ -82,6 +82,24 @@ export const EnvSchema = z.object({
     .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
     .default('5'),
   RISK_VOLATILITY_CALM_MS: z.coerce.number().int().min(1000).default(600_000),
+  // Pre-trade checks: an order further than this from the last price is held back (fat finger).
+  RISK_MAX_PRICE_DISTANCE_PCT: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
+    .default('10'),
+  // No new altcoin buys while BTC has fallen more than this over the lookback.
+  RISK_BTC_FILTER_PCT: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
+    .default('3'),
+  RISK_BTC_LOOKBACK_MS: z.coerce.number().int().min(60_000).default(3_600_000),
+  // Optional limits (unset: none): open orders per symbol and in all, base held per symbol valued in quote.
+  RISK_MAX_OPEN_ORDERS_PER_SYMBOL: z.coerce.number().int().min(1).optional(),
+  RISK_MAX_OPEN_ORDERS: z.coerce.number().int().min(1).optional(),
+  RISK_MAX_POSITION_QUOTE: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a decimal amount' })
+    .optional(),
   /** How long the kill switch keeps retrying cancellations while the exchange fails, before it calls it unreachable. */
   KILL_CANCEL_DEADLINE_MS: z.coerce.number().int().min(500).default(30_000),
   /** How long the market-feed lease lives without renewal: the longest a dead feed holder blocks a successor. */

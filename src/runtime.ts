@@ -7,6 +7,7 @@ import { ExecutionRouter } from './app/execution-router.js';
 import { GridProcessor } from './app/grid-processor.js';
 import { DEFAULT_FEES, GridService } from './app/grid-service.js';
 import type { GridsFile } from './app/grids-file.js';
+import { PreTradeGuard } from './app/pre-trade-guard.js';
 import { Reconciler } from './app/reconciler.js';
 import { RiskMonitor } from './app/risk-monitor.js';
 import { RiskService } from './app/risk-service.js';
@@ -174,6 +175,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const notifier = new QueueNotifier(queues[QUEUES.notifications]);
   // The processor asks the kill switch before every placement; the kill switch stops grids through the processor.
   let risk: RiskService | null = null;
+  let guard: PreTradeGuard | null = null;
   const processor = new GridProcessor({
     ds,
     exchange,
@@ -181,6 +183,10 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     notifier,
     log,
     isKilled: async () => (risk ? risk.isKilled() : false),
+    guard: {
+      check: (orders) =>
+        guard ? guard.check(orders) : Promise.resolve(orders.map(() => ({ ok: true }) as const)),
+    },
   });
   risk = new RiskService({
     ds,
@@ -207,6 +213,44 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     placementTimeoutMs: config.PLACEMENT_TIMEOUT_MS,
   });
   const prices = new PriceCache(redis, `${config.QUEUE_PREFIX}:prices`);
+  const monitor = new RiskMonitor({
+    ds,
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    risk,
+    callStats,
+    prices,
+    notifier,
+    log,
+    limits: {
+      drawdown: { warnPct: config.RISK_DRAWDOWN_WARN_PCT, killPct: config.RISK_DRAWDOWN_KILL_PCT },
+      errorRate: {
+        killPct: config.RISK_ERROR_RATE_KILL_PCT,
+        minCalls: config.RISK_ERROR_RATE_MIN_CALLS,
+        windowMs: config.RISK_ERROR_RATE_WINDOW_MS,
+      },
+      volatility: {
+        window: config.RISK_VOLATILITY_WINDOW,
+        maxDeviationPct: config.RISK_VOLATILITY_PCT,
+        calmMs: config.RISK_VOLATILITY_CALM_MS,
+      },
+    },
+  });
+  guard = new PreTradeGuard({
+    ds,
+    prices,
+    exchange,
+    isKilled: () => risk!.isKilled(),
+    trippedSymbols: () => monitor.trippedSymbols(),
+    limits: {
+      maxPriceDistancePct: config.RISK_MAX_PRICE_DISTANCE_PCT,
+      btcFilterDropPct: config.RISK_BTC_FILTER_PCT,
+      btcLookbackMs: config.RISK_BTC_LOOKBACK_MS,
+      maxOpenOrdersPerSymbol: config.RISK_MAX_OPEN_ORDERS_PER_SYMBOL ?? null,
+      maxOpenOrdersTotal: config.RISK_MAX_OPEN_ORDERS ?? null,
+      maxPositionQuotePerSymbol: config.RISK_MAX_POSITION_QUOTE ?? null,
+    },
+  });
   const grids = new GridService({
     ds,
     processor,
@@ -227,29 +271,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     paper,
     bybit,
     risk,
-    monitor: new RiskMonitor({
-      ds,
-      redis,
-      prefix: config.QUEUE_PREFIX,
-      risk,
-      callStats,
-      prices,
-      notifier,
-      log,
-      limits: {
-        drawdown: { warnPct: config.RISK_DRAWDOWN_WARN_PCT, killPct: config.RISK_DRAWDOWN_KILL_PCT },
-        errorRate: {
-          killPct: config.RISK_ERROR_RATE_KILL_PCT,
-          minCalls: config.RISK_ERROR_RATE_MIN_CALLS,
-          windowMs: config.RISK_ERROR_RATE_WINDOW_MS,
-        },
-        volatility: {
-          window: config.RISK_VOLATILITY_WINDOW,
-          maxDeviationPct: config.RISK_VOLATILITY_PCT,
-          calmMs: config.RISK_VOLATILITY_CALM_MS,
-        },
-      },
-    }),
+    monitor,
     market: new CoinGecko({
       ...(config.COINGECKO_URL ? { baseUrl: config.COINGECKO_URL } : {}),
       ...(config.COINGECKO_API_KEY ? { apiKey: config.COINGECKO_API_KEY } : {}),

@@ -4,9 +4,11 @@ import type { GridCommand, GridEvent, GridNote } from '../engine/grid/events.js'
 import type { GridState, OpenOrder } from '../engine/grid/state.js';
 import { step } from '../engine/grid/step.js';
 import { Dec, decText, priceText } from '../engine/money.js';
+import type { PreTradeVerdict } from '../engine/risk/pre-trade.js';
 import type { Exchange, PlaceOrderRequest, PlaceOutcome } from '../exchange/exchange.js';
 import type { Logger } from '../log/logger.js';
 import type { GridEventBus, Notification, NotificationSink } from './ports.js';
+import type { GuardedOrder } from './pre-trade-guard.js';
 
 interface OrderRow {
   client_order_id: string;
@@ -28,6 +30,8 @@ export interface ProcessorDeps {
   readonly log: Logger;
   /** The kill switch: while it is on, nothing is sent to the exchange but cancels. */
   readonly isKilled?: () => Promise<boolean>;
+  /** Layer 1 of the risk rules: every order is judged before it leaves. */
+  readonly guard?: { check(orders: readonly GuardedOrder[]): Promise<PreTradeVerdict[]> };
 }
 
 export interface ApplyOptions {
@@ -119,7 +123,7 @@ export class GridProcessor {
       price: c.priceText,
       quantity: c.qtyText,
     });
-    const places = commands.flatMap((c) => (c.kind === 'place' ? [toRow(c)] : []));
+    const places = await this.passGuard(commands.flatMap((c) => (c.kind === 'place' ? [toRow(c)] : [])));
     const { exchange } = this.deps;
     if (places.length > 1 && exchange.placeOrders && !(await this.killed(places))) {
       // Many at once (a start, a resume): in batches where the exchange has them.
@@ -159,7 +163,55 @@ export class GridProcessor {
   /** Sends a claimed order ('placing') to the exchange and records what the exchange said. */
   private async sendPlacement(order: PlacementRow): Promise<void> {
     if (await this.killed([order])) return;
+    if ((await this.passGuard([order])).length === 0) return;
     await this.recordPlacement(order, await this.deps.exchange.placeOrder(toRequest(order)));
+  }
+
+  /**
+   * The pre-trade rules judge the orders; a refused one is closed unsent with its reason, its grid hears it (and does
+   * not retry it until resumed), and the user is told once per grid and reason. Returns the orders that may go.
+   */
+  private async passGuard(orders: readonly PlacementRow[]): Promise<PlacementRow[]> {
+    const guard = this.deps.guard;
+    if (!guard || orders.length === 0) return [...orders];
+    const verdicts = await guard.check(
+      orders.map((o) => ({
+        clientOrderId: o.client_order_id,
+        gridId: o.grid_id,
+        symbol: o.symbol,
+        side: o.side,
+        price: o.price === null ? null : decText(o.price),
+        qty: decText(o.quantity),
+      })),
+    );
+    const pass: PlacementRow[] = [];
+    for (const [i, order] of orders.entries()) {
+      const verdict = verdicts[i]!;
+      if (verdict.ok) {
+        pass.push(order);
+        continue;
+      }
+      const [[closed]] = (await this.deps.ds.query(
+        `UPDATE grid_order SET status = 'rejected', reason = $2, updated_at = now()
+          WHERE client_order_id = $1 AND status IN ('intent', 'placing') RETURNING client_order_id`,
+        [order.client_order_id, `pre-trade ${verdict.reason}: ${verdict.message}`],
+      )) as [{ client_order_id: string }[], number];
+      if (!closed) continue;
+      await this.deps.bus.publish(order.grid_id, {
+        kind: 'rejected',
+        clientOrderId: order.client_order_id,
+        reason: `pre-trade ${verdict.reason}`,
+      });
+      await this.deps.notifier.notify({
+        category: 'risk',
+        severity: 'warning',
+        key: `pretrade-${order.grid_id}-${verdict.reason}`,
+        gridId: order.grid_id,
+        title: `${order.symbol} grid ${order.grid_id}: order held back (${verdict.reason})`,
+        lines: [verdict.message, 'the grid places it again when resumed'],
+      });
+    }
+    return pass;
   }
 
   /**

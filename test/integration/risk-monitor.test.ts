@@ -46,7 +46,9 @@ describe('risk triggers (paper)', () => {
     const warned = await app.rt.monitor.evaluate();
     expect(warned.drawdownLevel).toBe('warn');
     await app.rt.monitor.evaluate(); // the same level again: no second warning
-    expect((await riskAlerts()).filter((a) => a.severity === 'warning')).toHaveLength(1);
+    expect((await riskAlerts()).filter((a) => a.severity === 'warning').map((a) => a.title)).toEqual([
+      'Risk: drawdown 3.3161 % from the peak 19990',
+    ]);
     expect(await app.rt.risk.isKilled()).toBe(false);
     await movePrice(app.rt, 'BTCUSDT', '88000');
     const killed = await app.rt.monitor.evaluate();
@@ -78,6 +80,37 @@ describe('risk triggers (paper)', () => {
       }),
     ]);
     expect(await app.rt.risk.isKilled()).toBe(false);
+    // While ETH's breaker is tripped no ETH buy leaves: a new grid's buys are held back, said once.
+    const eth = await app.rt.grids.create(OPERATOR, {
+      symbol: 'ETHUSDT',
+      lower: '3800',
+      upper: '4050',
+      grids: 5,
+      investment: '1000',
+    });
+    if (!eth.ok) throw new Error(eth.error.message);
+    await settle(app.rt);
+    const held = (await app.rt.ds.query(`SELECT side, status, reason FROM grid_order WHERE grid_id = $1`, [
+      eth.value.id,
+    ])) as {
+      side: string;
+      status: string;
+      reason: string;
+    }[];
+    expect(held.length).toBeGreaterThan(0);
+    expect(
+      held.every(
+        (o) =>
+          o.side === 'buy' && o.status === 'rejected' && o.reason.startsWith('pre-trade volatility-breaker'),
+      ),
+    ).toBe(true);
+    const [{ open }] = (await app.rt.ds.query(
+      `SELECT count(*)::int AS open FROM paper_order WHERE symbol = 'ETHUSDT'`,
+    )) as [{ open: number }];
+    expect(open).toBe(0);
+    expect(
+      (await riskAlerts()).filter((a) => /order held back \(volatility-breaker\)/.test(a.title)),
+    ).toHaveLength(1);
     await movePrice(app.rt, 'SOLUSDT', '197');
     expect(await app.rt.monitor.trippedSymbols()).toEqual(['ETHUSDT', 'SOLUSDT']);
     expect(await app.rt.risk.state()).toMatchObject({ killed: true, trigger: 'volatility' });

@@ -68,7 +68,10 @@ export function preTradeCheck(
   if (ctx.lastPrice === null) return refuse('no-price', `no price for ${order.symbol} yet`);
   const last = new Dec(ctx.lastPrice);
   const price = order.price === null ? last : new Dec(order.price);
-  const distance = price.minus(last).abs().div(last).times(100);
+  // The fat-finger guard looks at the side that would take liquidity: a buy far above the price or a sell far below
+  // it would fill at once at a bad price. A grid's far lines rest on the passive side by design and are left alone.
+  const through = order.side === 'buy' ? price.minus(last) : last.minus(price);
+  const distance = through.div(last).times(100);
   if (distance.gt(limits.maxPriceDistancePct)) {
     return refuse(
       'price-too-far',

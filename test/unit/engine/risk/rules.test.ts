@@ -122,6 +122,11 @@ describe('pre-trade checks', () => {
     expect(reason({}, { price: '115' })).toBe(
       'price-too-far: buy at 115 is 15 % from the last price 100 (limit 10 %)',
     );
+    expect(reason({}, { side: 'sell', price: '85' })).toBe(
+      'price-too-far: sell at 85 is 15 % from the last price 100 (limit 10 %)',
+    );
+    // Far on the passive side is where a grid's outer lines rest: allowed.
+    expect(reason({ stopLoss: null }, { price: '70' })).toBe('ok');
     expect(reason({ stopLoss: '95' })).toBe('below-stop-loss: buy at 95 is at or below the stop-loss 95');
     expect(reason({ volatilityTripped: true })).toBe(
       'volatility-breaker: the volatility breaker on SOLUSDT is tripped',
