@@ -31,67 +31,91 @@ export class PreTradeGuard {
     },
   ) {}
 
+  private btcCache: { atMs: number; value: Promise<string | null> } | null = null;
+
+  /**
+   * Free balances, read fresh for every batch: a stale snapshot would refuse the sell of base that a fill has just
+   * brought (one query on paper, one REST call on Bybit, in parallel with the rest).
+   */
+  private async balances(): Promise<Map<string, string>> {
+    return new Map((await this.deps.exchange.balances()).map((x) => [x.asset, x.free]));
+  }
+
+  /** BTC's change over an hour moves slowly: read at most every 10 seconds. */
+  private btc(): Promise<string | null> {
+    const now = Date.now();
+    if (!this.btcCache || now - this.btcCache.atMs > 10_000)
+      this.btcCache = { atMs: now, value: this.btcChange() };
+    return this.btcCache.value;
+  }
+
   async check(orders: readonly GuardedOrder[]): Promise<PreTradeVerdict[]> {
     if (orders.length === 0) return [];
-    const { ds, limits } = this.deps;
-    const [killed, tripped, balances, btc] = await Promise.all([
+    const { limits } = this.deps;
+    const [killed, tripped, free, btc, book, prices] = await Promise.all([
       this.deps.isKilled(),
       this.deps.trippedSymbols(),
-      this.deps.exchange.balances(),
-      this.btcChange(),
+      this.balances(),
+      this.btc(),
+      this.book([...new Set(orders.map((o) => o.gridId))]),
+      this.deps.prices.all(),
     ]);
-    const free = new Map(balances.map((b) => [b.asset, b.free]));
-    const gridIds = [...new Set(orders.map((o) => o.gridId))];
-    const grids = new Map(
-      (
-        (await ds.query(`SELECT id, status, stop_loss FROM grid WHERE id = ANY($1)`, [gridIds])) as {
-          id: string;
-          status: string;
-          stop_loss: string | null;
-        }[]
-      ).map((g) => [g.id, g]),
-    );
-    const counts = (await ds.query(
-      `SELECT symbol, count(*)::int AS n FROM grid_order
-        WHERE status = 'placed' AND NOT cancel_requested GROUP BY symbol`,
-    )) as { symbol: string; n: number }[];
-    const openBySymbol = new Map(counts.map((c) => [c.symbol, c.n]));
-    const openTotal = counts.reduce((n, c) => n + c.n, 0);
-    const positions = new Map(
-      (
-        (await ds.query(`SELECT symbol, SUM(base_qty) AS qty FROM grid GROUP BY symbol`)) as {
-          symbol: string;
-          qty: string;
-        }[]
-      ).map((p) => [p.symbol, p.qty]),
-    );
-    const verdicts: PreTradeVerdict[] = [];
-    for (const order of orders) {
-      const grid = grids.get(order.gridId);
-      const last = (await this.deps.prices.get(order.symbol))?.price ?? null;
+    const last = new Map(prices.map((p) => [p.symbol, p.price]));
+    const openTotal = [...book.openBySymbol.values()].reduce((n, c) => n + c, 0);
+    return orders.map((order) => {
+      const grid = book.grids.get(order.gridId);
+      const price = last.get(order.symbol) ?? null;
       const instrument = this.deps.exchange.instrument(order.symbol) as MarketInstrument | undefined;
       const spends = order.side === 'buy' ? instrument?.quoteAsset : instrument?.baseAsset;
-      verdicts.push(
-        preTradeCheck(
-          order,
-          {
-            killed,
-            // Exit orders go out after the grid has stopped: a stopped grid may still sell what it holds.
-            gridRunning: grid?.status === 'running' || (order.side === 'sell' && order.price === null),
-            lastPrice: last,
-            stopLoss: grid?.stop_loss ?? null,
-            volatilityTripped: tripped.includes(order.symbol),
-            btcChangePct: order.symbol.startsWith('BTC') ? null : btc,
-            openOrdersOnSymbol: openBySymbol.get(order.symbol) ?? 0,
-            openOrdersTotal: openTotal,
-            positionQuote: last ? new Dec(positions.get(order.symbol) ?? 0).times(last).toFixed() : '0',
-            freeBalance: (spends && free.get(spends)) ?? '0',
-          },
-          limits,
-        ),
+      return preTradeCheck(
+        order,
+        {
+          killed,
+          // Exit orders go out after the grid has stopped: a stopped grid may still sell what it holds.
+          gridRunning: grid?.status === 'running' || (order.side === 'sell' && order.price === null),
+          lastPrice: price,
+          stopLoss: grid?.stop_loss ?? null,
+          volatilityTripped: tripped.includes(order.symbol),
+          btcChangePct: order.symbol.startsWith('BTC') ? null : btc,
+          openOrdersOnSymbol: book.openBySymbol.get(order.symbol) ?? 0,
+          openOrdersTotal: openTotal,
+          positionQuote: price ? new Dec(book.positions.get(order.symbol) ?? 0).times(price).toFixed() : '0',
+          freeBalance: (spends && free.get(spends)) ?? '0',
+        },
+        limits,
       );
-    }
-    return verdicts;
+    });
+  }
+
+  /** The grids of the orders, and (only when a limit asks for them) open orders and positions: one round trip. */
+  private async book(gridIds: string[]): Promise<{
+    grids: Map<string, { status: string; stop_loss: string | null }>;
+    openBySymbol: Map<string, number>;
+    positions: Map<string, string>;
+  }> {
+    const { limits } = this.deps;
+    const wantCounts = limits.maxOpenOrdersPerSymbol !== null || limits.maxOpenOrdersTotal !== null;
+    const wantPositions = limits.maxPositionQuotePerSymbol !== null;
+    const [row] = (await this.deps.ds.query(
+      `SELECT
+         (SELECT json_agg(json_build_object('id', id, 'status', status, 'stop_loss', stop_loss::text))
+            FROM grid WHERE id = ANY($1)) AS grids,
+         CASE WHEN $2 THEN (SELECT json_agg(json_build_object('symbol', symbol, 'n', n)) FROM (
+           SELECT symbol, count(*)::int AS n FROM grid_order WHERE status = 'placed' AND NOT cancel_requested
+            GROUP BY symbol) c) END AS counts,
+         CASE WHEN $3 THEN (SELECT json_agg(json_build_object('symbol', symbol, 'qty', qty)) FROM (
+           SELECT symbol, SUM(base_qty)::text AS qty FROM grid GROUP BY symbol) p) END AS positions`,
+      [gridIds, wantCounts, wantPositions],
+    )) as {
+      grids: { id: string; status: string; stop_loss: string | null }[] | null;
+      counts: { symbol: string; n: number }[] | null;
+      positions: { symbol: string; qty: string }[] | null;
+    }[];
+    return {
+      grids: new Map((row?.grids ?? []).map((g) => [g.id, g])),
+      openBySymbol: new Map((row?.counts ?? []).map((c) => [c.symbol, c.n])),
+      positions: new Map((row?.positions ?? []).map((p) => [p.symbol, p.qty])),
+    };
   }
 
   /** BTC's change over the lookback, from the stored 1-minute candles; null when they are not there. */

@@ -72,8 +72,9 @@ export class RiskMonitor {
     await redis.multi().rpush(key, price).ltrim(key, -limits.volatility.window, -1).exec();
     const state = volatility(symbol, await redis.lrange(key, 0, -1), limits.volatility);
     if (state.tripped) {
-      // The breaker stays tripped until the symbol has been calm for calmMs.
-      await redis.set(this.key(`breaker:${symbol}`), JSON.stringify(state), 'PX', limits.volatility.calmMs);
+      // The breaker stays tripped until the symbol has been calm for calmMs: a sorted set scored by that moment, so
+      // reading the tripped symbols is one range query (every order's pre-trade check reads it).
+      await redis.zadd(this.key('breakers'), Date.now() + limits.volatility.calmMs, symbol);
       const tripped = await this.trippedSymbols();
       if (
         volatilityLevel(
@@ -90,8 +91,7 @@ export class RiskMonitor {
   }
 
   async trippedSymbols(): Promise<string[]> {
-    const keys = await this.deps.redis.keys(this.key('breaker:*'));
-    return keys.map((k) => k.slice(this.key('breaker:').length)).sort();
+    return (await this.deps.redis.zrangebyscore(this.key('breakers'), Date.now(), '+inf')).sort();
   }
 
   /** The scheduled check of everything. */
