@@ -100,6 +100,11 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^\d+(\.\d+)?$/, { error: 'must be a decimal amount' })
     .optional(),
+  // A price further than this from the last one is held until the next price confirms it.
+  RISK_PRICE_JUMP_PCT: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
+    .default('5'),
   /** How long the kill switch keeps retrying cancellations while the exchange fails, before it calls it unreachable. */
   KILL_CANCEL_DEADLINE_MS: z.coerce.number().int().min(500).default(30_000),
   /** How long the market-feed lease lives without renewal: the longest a dead feed holder blocks a successor. */

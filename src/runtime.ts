@@ -118,6 +118,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       new BybitRestClient({
         onOutcome: (o) =>
           callStats.record({
+            retries: o.retried ?? 0,
             ok: o.ok,
             reason: o.failure
               ? `${o.failure.kind}:${'reason' in o.failure ? o.failure.reason : 'cause' in o.failure ? o.failure.cause : ''}`
@@ -234,6 +235,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
         maxDeviationPct: config.RISK_VOLATILITY_PCT,
         calmMs: config.RISK_VOLATILITY_CALM_MS,
       },
+      // Only the jump check here: the WebSocket-against-REST comparison needs both sources at once.
+      priceCheck: { maxJumpPct: config.RISK_PRICE_JUMP_PCT, maxSourceGapPct: '100' },
     },
   });
   guard = new PreTradeGuard({

@@ -2,11 +2,13 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Dec } from '../engine/money.js';
 import {
+  checkPrice,
   type DrawdownLimits,
   drawdown,
   type ErrorRateLimits,
   errorRate,
   type Level,
+  type PriceCheckLimits,
   type VolatilityLimits,
   volatility,
   volatilityLevel,
@@ -22,6 +24,7 @@ export interface RiskLimits {
   readonly drawdown: DrawdownLimits;
   readonly errorRate: ErrorRateLimits & { readonly windowMs: number };
   readonly volatility: VolatilityLimits & { readonly calmMs: number };
+  readonly priceCheck: PriceCheckLimits;
 }
 
 export interface RiskFigures {
@@ -33,6 +36,8 @@ export interface RiskFigures {
   readonly errorRatePct: string;
   readonly calls: number;
   readonly failedCalls: number;
+  /** Retries the calls needed: reported beside the rate, not counted in it. */
+  readonly retries: number;
   readonly failuresByReason: Readonly<Record<string, number>>;
   readonly errorRateLevel: Level;
   readonly breakers: readonly string[];
@@ -63,6 +68,30 @@ export class RiskMonitor {
 
   private key(name: string): string {
     return `${this.deps.prefix}:risk:${name}`;
+  }
+
+  /**
+   * A price before anything trades on it. A jump beyond the limit from the last admitted price is held until the next
+   * price confirms it (a bad print, or a feed glitch, must not fill a grid's orders); admitted prices go on to the
+   * volatility breaker. Returns whether the price may be traded on.
+   */
+  async admitPrice(symbol: string, price: string): Promise<boolean> {
+    const { redis, limits } = this.deps;
+    const lastKey = this.key(`last:${symbol}`);
+    const heldKey = this.key(`held:${symbol}`);
+    const [previous, held] = await Promise.all([redis.get(lastKey), redis.get(heldKey)]);
+    const verdict = checkPrice(previous, price, limits.priceCheck, null, held);
+    if (verdict.kind === 'hold') {
+      await redis.set(heldKey, price, 'PX', 600_000);
+      await this.say(`jump-${symbol}`, 'warn', `${symbol} price ${price} held for confirmation`, [
+        `it is ${verdict.pct} % from the last price ${previous} (limit ${limits.priceCheck.maxJumpPct} %)`,
+      ]);
+      return false;
+    }
+    this.said.delete(`jump-${symbol}`);
+    await redis.multi().set(lastKey, price).del(heldKey).exec();
+    await this.onPrice(symbol, price);
+    return true;
   }
 
   /** Every price: kept for the volatility window; a symbol that moves too much trips its breaker at once. */
@@ -123,6 +152,7 @@ export class RiskMonitor {
       errorRatePct: er.ratePct,
       calls: er.total,
       failedCalls: er.failed,
+      retries: stats.retries,
       failuresByReason: stats.byReason,
       errorRateLevel: er.level,
       breakers,

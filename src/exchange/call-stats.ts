@@ -4,6 +4,8 @@ export interface CallStats {
   readonly total: number;
   readonly ok: number;
   readonly failed: number;
+  /** Retries that the calls above needed (a retried call that then succeeded counts as ok, not failed). */
+  readonly retries: number;
   /** Failures by kind and reason, e.g. "ambiguous:timeout", "rejected:insufficient-balance", "rate-limited". */
   readonly byReason: Readonly<Record<string, number>>;
 }
@@ -21,7 +23,7 @@ export class CallStatsRecorder {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  record(outcome: { ok: boolean; reason: string | null }): void {
+  record(outcome: { ok: boolean; reason: string | null; retries?: number }): void {
     const bucket = Math.floor(this.nowMs() / BUCKET_MS) * BUCKET_MS;
     const key = `${this.prefix}:exchange-calls:${bucket}`;
     const field = outcome.ok ? 'ok' : `failed:${outcome.reason ?? 'unknown'}`;
@@ -29,6 +31,7 @@ export class CallStatsRecorder {
     this.redis
       .multi()
       .hincrby(key, field, 1)
+      .hincrby(key, 'retries', outcome.retries ?? 0)
       .pexpire(key, 3_600_000)
       .exec()
       .catch(() => undefined);
@@ -45,11 +48,13 @@ export class CallStatsRecorder {
     const results = (await pipeline.exec()) ?? [];
     let ok = 0;
     let failed = 0;
+    let retries = 0;
     const byReason: Record<string, number> = {};
     for (const [, value] of results) {
       for (const [field, count] of Object.entries((value as Record<string, string>) ?? {})) {
         const n = Number(count);
         if (field === 'ok') ok += n;
+        else if (field === 'retries') retries += n;
         else {
           failed += n;
           const reason = field.slice('failed:'.length);
@@ -57,6 +62,6 @@ export class CallStatsRecorder {
         }
       }
     }
-    return { total: ok + failed, ok, failed, byReason };
+    return { total: ok + failed, ok, failed, retries, byReason };
   }
 }

@@ -34,8 +34,11 @@ export interface PriceHandlerDeps {
   readonly paper: PaperExchange | null;
   readonly prices: PriceCache;
   readonly bus: GridEventBus;
-  /** The risk monitor sees every price (volatility breakers trip at once). */
-  readonly monitor?: { onPrice(symbol: string, price: string): Promise<void> };
+  /**
+   * The risk monitor sees every price first: a price it does not believe (a jump not yet confirmed) is held back from
+   * trading; the others feed the volatility breakers.
+   */
+  readonly monitor?: { admitPrice(symbol: string, price: string): Promise<boolean> };
 }
 
 /**
@@ -46,8 +49,8 @@ export interface PriceHandlerDeps {
 export function priceHandler(deps: PriceHandlerDeps) {
   return async (job: Job): Promise<void> => {
     const tick = parse(PricePayload, job);
+    if (deps.monitor && !(await deps.monitor.admitPrice(tick.symbol, tick.price))) return;
     if (deps.paper) await deps.paper.onPrice(tick.symbol, tick.seq, tick.price);
-    await deps.monitor?.onPrice(tick.symbol, tick.price);
     await deps.prices.set([tick]);
     const minute = new Date(Math.floor(tick.atMs / 60_000) * 60_000);
     await deps.ds.query(

@@ -57,6 +57,9 @@ describe('Bybit misbehaving', () => {
         RECONCILE_EVERY_MS: '500',
         PLACEMENT_TIMEOUT_MS: '1500',
         JOB_LOCK_MS: '2000',
+        // This test makes one call in ten fail on purpose, far past the 2 % that pulls the kill switch (which would
+        // end the trading it wants to check); the error-rate trigger is tested on its own.
+        RISK_ERROR_RATE_KILL_PCT: '100',
         MARKET_SYMBOLS: 'BTCUSDT',
       },
     });
@@ -156,7 +159,8 @@ describe('Bybit misbehaving', () => {
     const stats = await app.rt.callStats.read(300_000);
     expect(stats.ok).toBeGreaterThan(300);
     expect(stats.byReason['ambiguous:http-5xx']).toBeGreaterThan(0);
-    expect(stats.byReason['ambiguous:timeout']).toBeGreaterThan(0);
+    // Reads that failed were asked again: those count as retries, not as failed calls.
+    expect(stats.retries).toBeGreaterThan(0);
     console.log(
       `faults test: error rate ${((stats.failed / stats.total) * 100).toFixed(1)} % over ${stats.total} calls,`,
       ` ${executions.length} fills, ${fake.requests().filter((r) => r.httpStatus >= 500).length} HTTP 5xx answers`,

@@ -15,7 +15,13 @@ describe('risk triggers (paper)', () => {
     app = await startTestApp({
       databaseUrl: db.url,
       prefix: testPrefix(),
-      env: { RISK_DRAWDOWN_WARN_PCT: '3', RISK_DRAWDOWN_KILL_PCT: '6', RISK_VOLATILITY_CALM_MS: '60000' },
+      // Jumps are allowed here (RISK_PRICE_JUMP_PCT 50) so the other triggers can be driven by big moves.
+      env: {
+        RISK_DRAWDOWN_WARN_PCT: '3',
+        RISK_DRAWDOWN_KILL_PCT: '6',
+        RISK_VOLATILITY_CALM_MS: '60000',
+        RISK_PRICE_JUMP_PCT: '50',
+      },
     });
   });
   afterEach(async () => {
@@ -126,5 +132,36 @@ describe('risk triggers (paper)', () => {
     // 5 of 200: 2.5 %, past the 2 % limit.
     expect(await app.rt.monitor.evaluate()).toMatchObject({ errorRateLevel: 'kill', errorRatePct: '2.5' });
     expect(await app.rt.risk.state()).toMatchObject({ killed: true, trigger: 'error-rate' });
+  });
+
+  it('a price jump is held (nothing trades on it) until the next price confirms it', async () => {
+    await app.close();
+    await db.drop();
+    db = await createTestDatabase();
+    app = await startTestApp({ databaseUrl: db.url, prefix: testPrefix() }); // the default: 5 %
+    await movePrice(app.rt, 'BTCUSDT', '100000');
+    const g = await app.rt.grids.create(OPERATOR, {
+      symbol: 'BTCUSDT',
+      lower: '90000',
+      upper: '110000',
+      grids: 10,
+      investment: '10000',
+    });
+    if (!g.ok) throw new Error(g.error.message);
+    await settle(app.rt);
+    const trades = async () =>
+      ((await app.rt.ds.query(`SELECT count(*)::int AS n FROM trade`)) as [{ n: number }])[0].n;
+    const before = await trades();
+    // A bad print 8 % down: held, so the buys at 99,000..93,000 do not fill on it, and the cache keeps 100,000.
+    await movePrice(app.rt, 'BTCUSDT', '92000');
+    expect(await trades()).toBe(before);
+    expect((await app.rt.prices.get('BTCUSDT'))?.price).toBe('100000');
+    expect((await riskAlerts()).map((a) => a.title)).toEqual([
+      'Risk: BTCUSDT price 92000 held for confirmation',
+    ]);
+    // The next price agrees: the move was real, and the grid trades on it.
+    await movePrice(app.rt, 'BTCUSDT', '92100');
+    expect(await trades()).toBeGreaterThan(before);
+    expect((await app.rt.prices.get('BTCUSDT'))?.price).toBe('92100');
   });
 });

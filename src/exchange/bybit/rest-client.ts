@@ -19,6 +19,8 @@ export interface CallOutcome {
   readonly ok: boolean;
   readonly failure: BybitError['failure'] | null;
   readonly durationMs: number;
+  /** Set on the outcome of a read that succeeded after this many retries. */
+  readonly retried?: number;
 }
 
 export interface RateLimitStatus {
@@ -60,11 +62,49 @@ export class BybitRestClient {
   }
 
   publicGet<T>(path: string, params: Params, schema: z.ZodType<T>): Promise<T> {
-    return this.request('GET', path, params, schema, false);
+    return this.withRetries(() => this.request('GET', path, params, schema, false));
   }
 
   privateGet<T>(path: string, params: Params, schema: z.ZodType<T>): Promise<T> {
-    return this.request('GET', path, params, schema, true);
+    return this.withRetries(() => this.request('GET', path, params, schema, true));
+  }
+
+  /**
+   * Reads change nothing, so a read that got no answer, or a busy one, is simply asked again (twice, after 100 and
+   * 300 ms): a flaky moment of the exchange is a retry, and only a read still failing after its retries counts as a
+   * failed call. Writes are never repeated here: their fate is settled by client order id.
+   */
+  private async withRetries<T>(read: () => Promise<T>): Promise<T> {
+    const started = this.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const value = await read();
+        this.options.onOutcome?.({
+          endpoint: 'read',
+          ok: true,
+          failure: null,
+          durationMs: this.now() - started,
+          retried: attempt,
+        });
+        return value;
+      } catch (e) {
+        const retryable =
+          e instanceof BybitError && (e.failure.kind === 'ambiguous' || e.failure.kind === 'rate-limited');
+        if (!retryable || attempt >= 2) {
+          const failure =
+            e instanceof BybitError ? e.failure : ({ kind: 'ambiguous', cause: 'connection' } as const);
+          this.options.onOutcome?.({
+            endpoint: 'read',
+            ok: false,
+            failure,
+            durationMs: this.now() - started,
+            retried: attempt,
+          });
+          throw e;
+        }
+        await sleep(attempt === 0 ? 100 : 300);
+      }
+    }
   }
 
   privatePost<T>(path: string, body: Record<string, unknown>, schema: z.ZodType<T>): Promise<T> {
@@ -107,8 +147,11 @@ export class BybitRestClient {
   ): Promise<z.infer<typeof Envelope>> {
     if (signed) await this.throttle(path, units);
     const started = this.now();
-    const outcome = (ok: boolean, failure: BybitError['failure'] | null) =>
-      this.options.onOutcome?.({ endpoint: path, ok, failure, durationMs: this.now() - started });
+    // Reads report their outcome once, after their retries (withRetries); writes report here.
+    const outcome = (ok: boolean, failure: BybitError['failure'] | null) => {
+      if (method === 'POST')
+        this.options.onOutcome?.({ endpoint: path, ok, failure, durationMs: this.now() - started });
+    };
     const query = method === 'GET' ? queryString(params as Params) : '';
     const body = method === 'POST' ? JSON.stringify(params) : undefined;
     const headers: Record<string, string> = {};
