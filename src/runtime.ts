@@ -384,7 +384,11 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
               await rt.reconciler.run({ settleMs: 1000 });
             },
             // Said in the logs by the feed, and kept here for /status.
-            onPath: (path) => void rt.redis.hset(`${config.QUEUE_PREFIX}:exchange-paths`, 'executions', path),
+            onPath: (path) => {
+              rt.redis
+                .hset(`${config.QUEUE_PREFIX}:exchange-paths`, 'executions', path)
+                .catch(() => undefined);
+            },
             // The latest balances as Bybit pushes them, for displays (/balance): Redis carries the latest.
             onWallet: async (coins) => {
               if (coins.length === 0) return;
@@ -458,7 +462,9 @@ function createFeed(rt: Runtime): MarketFeed {
       pollMs: config.BYBIT_POLL_MS,
       fallbackAfterMs: config.BYBIT_WS_FALLBACK_MS,
       log: rt.log,
-      onPath: (path) => void rt.redis.hset(`${config.QUEUE_PREFIX}:exchange-paths`, 'prices', path),
+      onPath: (path) => {
+        rt.redis.hset(`${config.QUEUE_PREFIX}:exchange-paths`, 'prices', path).catch(() => undefined);
+      },
     });
   }
   if (config.MARKET_DATA.startsWith('replay:')) {

@@ -2,8 +2,9 @@ import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
 import { seededRandom } from '../../src/engine/random.js';
-import { type FakeBybit, startFakeBybit } from '../fakes/bybit/server.js';
+import type { FakeBybit } from '../fakes/bybit/server.js';
 import { settle, startTestApp, type TestApp } from '../support/app.js';
+import { startBtcFake, testnetEnv } from '../support/bybit.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
 
 const OPERATOR: Actor = { id: 'test', via: 'cli', role: 'operator' };
@@ -22,35 +23,13 @@ describe('Bybit misbehaving', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '100000' },
-      rateLimitPerSecond: 50,
-    });
-    fake.setPrice('BTCUSDT', '100000');
+    fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '100000' }, rateLimitPerSecond: 50 });
     db = await createTestDatabase();
     app = await startTestApp({
       databaseUrl: db.url,
       prefix: testPrefix(),
       env: {
-        TRADING_MODE: 'testnet',
-        BYBIT_API_KEY: KEY,
-        BYBIT_API_SECRET: SECRET,
-        BYBIT_REST_URL: fake.url,
-        BYBIT_WS_PUBLIC_URL: fake.wsPublicUrl,
-        BYBIT_WS_PRIVATE_URL: fake.wsPrivateUrl,
+        ...testnetEnv(fake, KEY, SECRET),
         BYBIT_WS_FALLBACK_MS: '500',
         BYBIT_POLL_MS: '200',
         BYBIT_TIMEOUT_MS: '400',
@@ -60,7 +39,6 @@ describe('Bybit misbehaving', () => {
         // This test makes one call in ten fail on purpose, far past the 2 % that pulls the kill switch (which would
         // end the trading it wants to check); the error-rate trigger is tested on its own.
         RISK_ERROR_RATE_KILL_PCT: '100',
-        MARKET_SYMBOLS: 'BTCUSDT',
       },
     });
     for (let i = 0; i < 100 && !(await app.rt.prices.get('BTCUSDT')); i++)

@@ -1,8 +1,9 @@
 import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
-import { type FakeBybit, startFakeBybit } from '../fakes/bybit/server.js';
+import type { FakeBybit } from '../fakes/bybit/server.js';
 import { settle, startTestApp, type TestApp } from '../support/app.js';
+import { startBtcFake, testnetEnv } from '../support/bybit.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
 
 const OPERATOR: Actor = { id: 'test', via: 'cli', role: 'operator' };
@@ -44,37 +45,15 @@ describe('a grid on (fake) Bybit', () => {
   }
 
   beforeAll(async () => {
-    fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '100000' },
-    });
-    fake.setPrice('BTCUSDT', '100000');
+    fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '100000' } });
     db = await createTestDatabase();
     app = await startTestApp({
       databaseUrl: db.url,
       prefix: testPrefix(),
       env: {
-        TRADING_MODE: 'testnet',
-        BYBIT_API_KEY: KEY,
-        BYBIT_API_SECRET: SECRET,
-        BYBIT_REST_URL: fake.url,
-        BYBIT_WS_PUBLIC_URL: `${fake.url.replace(/^http/, 'ws')}/v5/public/spot`,
-        BYBIT_WS_PRIVATE_URL: `${fake.url.replace(/^http/, 'ws')}/v5/private`,
+        ...testnetEnv(fake, KEY, SECRET),
         BYBIT_WS_FALLBACK_MS: '300',
         BYBIT_POLL_MS: '100',
-        MARKET_SYMBOLS: 'BTCUSDT',
       },
     });
     for (let i = 0; i < 100 && !(await app.rt.prices.get('BTCUSDT')); i++)
@@ -139,37 +118,15 @@ describe('a grid on (fake) Bybit', () => {
 
 describe('the exchange’s cap on open orders', () => {
   it('is checked at creation, with the figures', async () => {
-    const fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '1000000' },
-    });
-    fake.setPrice('BTCUSDT', '100000');
+    const fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '1000000' } });
     const db = await createTestDatabase();
     const app = await startTestApp({
       databaseUrl: db.url,
       prefix: testPrefix(),
       env: {
-        TRADING_MODE: 'testnet',
-        BYBIT_API_KEY: KEY,
-        BYBIT_API_SECRET: SECRET,
-        BYBIT_REST_URL: fake.url,
-        BYBIT_WS_PUBLIC_URL: `${fake.url.replace(/^http/, 'ws')}/v5/public/spot`,
-        BYBIT_WS_PRIVATE_URL: `${fake.url.replace(/^http/, 'ws')}/v5/private`,
+        ...testnetEnv(fake, KEY, SECRET),
         BYBIT_WS_FALLBACK_MS: '300',
         BYBIT_POLL_MS: '100',
-        MARKET_SYMBOLS: 'BTCUSDT',
       },
     });
     try {
@@ -209,37 +166,15 @@ describe('the exchange’s cap on open orders', () => {
 
 describe('the kill switch against a failing Bybit', () => {
   it('keeps cancelling through errors, and says so when the exchange stops answering', async () => {
-    const fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '1000000' },
-    });
-    fake.setPrice('BTCUSDT', '100000');
+    const fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '1000000' } });
     const db = await createTestDatabase();
     const app = await startTestApp({
       databaseUrl: db.url,
       prefix: testPrefix(),
       env: {
-        TRADING_MODE: 'testnet',
-        BYBIT_API_KEY: KEY,
-        BYBIT_API_SECRET: SECRET,
-        BYBIT_REST_URL: fake.url,
-        BYBIT_WS_PUBLIC_URL: fake.wsPublicUrl,
-        BYBIT_WS_PRIVATE_URL: fake.wsPrivateUrl,
+        ...testnetEnv(fake, KEY, SECRET),
         BYBIT_TIMEOUT_MS: '500',
         KILL_CANCEL_DEADLINE_MS: '3000',
-        MARKET_SYMBOLS: 'BTCUSDT',
       },
     });
     try {

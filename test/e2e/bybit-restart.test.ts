@@ -5,8 +5,9 @@ import { Decimal } from 'decimal.js';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/data-source.js';
-import { type FakeBybit, startFakeBybit } from '../fakes/bybit/server.js';
+import type { FakeBybit } from '../fakes/bybit/server.js';
 import { killStrayBots, startBot } from '../support/bot-process.js';
+import { startBtcFake, testnetEnv } from '../support/bybit.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
 
 const KEY = 'restart-key';
@@ -21,23 +22,7 @@ describe('restart against Bybit', () => {
   const grids = join(tmpdir(), `bybit-restart-grids-${process.pid}.json`);
 
   beforeAll(async () => {
-    fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '100000' },
-    });
-    fake.setPrice('BTCUSDT', '100000');
+    fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '100000' } });
     writeFileSync(
       grids,
       JSON.stringify({
@@ -59,13 +44,7 @@ describe('restart against Bybit', () => {
   const env = () => ({
     DATABASE_URL: db.url,
     QUEUE_PREFIX: prefix,
-    TRADING_MODE: 'testnet',
-    BYBIT_API_KEY: KEY,
-    BYBIT_API_SECRET: SECRET,
-    BYBIT_REST_URL: fake.url,
-    BYBIT_WS_PUBLIC_URL: fake.wsPublicUrl,
-    BYBIT_WS_PRIVATE_URL: fake.wsPrivateUrl,
-    MARKET_SYMBOLS: 'BTCUSDT',
+    ...testnetEnv(fake, KEY, SECRET),
     GRIDS_FILE: grids,
     MARKET_LEASE_MS: '1000',
     PLACEMENT_TIMEOUT_MS: '500',
@@ -119,34 +98,12 @@ describe('restart against Bybit', () => {
 
 describe('high availability', () => {
   it('exactly one of two workers holds the exchange streams; when it dies the other takes over within 15 s', async () => {
-    const fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '100000' },
-    });
-    fake.setPrice('BTCUSDT', '100000');
+    const fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '100000' } });
     const db = await createTestDatabase();
     const env = {
       DATABASE_URL: db.url,
       QUEUE_PREFIX: testPrefix(),
-      TRADING_MODE: 'testnet',
-      BYBIT_API_KEY: KEY,
-      BYBIT_API_SECRET: SECRET,
-      BYBIT_REST_URL: fake.url,
-      BYBIT_WS_PUBLIC_URL: fake.wsPublicUrl,
-      BYBIT_WS_PRIVATE_URL: fake.wsPrivateUrl,
-      MARKET_SYMBOLS: 'BTCUSDT',
+      ...testnetEnv(fake, KEY, SECRET),
       // The default lease (10 s): this test measures the real takeover time.
     };
     const a = startBot(env, ['--role', 'worker']);
@@ -178,23 +135,7 @@ describe('high availability', () => {
 
 describe('starting against Bybit', () => {
   it('stops with one line when the key is wrong or the clock is off, and runs dry-run on Bybit prices with paper fills', async () => {
-    const fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '100000' },
-    });
-    fake.setPrice('BTCUSDT', '100000');
+    const fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '100000' } });
     const db = await createTestDatabase();
     const base = {
       DATABASE_URL: db.url,
@@ -207,8 +148,7 @@ describe('starting against Bybit', () => {
     try {
       const wrong = startBot({
         ...base,
-        TRADING_MODE: 'testnet',
-        BYBIT_API_KEY: KEY,
+        ...testnetEnv(fake, KEY, SECRET),
         BYBIT_API_SECRET: 'not-it',
       });
       expect(await wrong.exited).toBe(1);

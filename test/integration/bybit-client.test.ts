@@ -3,7 +3,8 @@ import { BybitApi } from '../../src/exchange/bybit/api.js';
 import { BybitExchange } from '../../src/exchange/bybit/bybit-exchange.js';
 import type { BybitError } from '../../src/exchange/bybit/errors.js';
 import { BybitRestClient, type CallOutcome } from '../../src/exchange/bybit/rest-client.js';
-import { type FakeBybit, startFakeBybit } from '../fakes/bybit/server.js';
+import type { FakeBybit } from '../fakes/bybit/server.js';
+import { startBtcFake } from '../support/bybit.js';
 
 const KEY = 'gridops-test-key';
 const SECRET = 'gridops-test-secret';
@@ -15,23 +16,7 @@ describe('Bybit client against the fake Bybit', () => {
   const outcomes: CallOutcome[] = [];
 
   beforeAll(async () => {
-    fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '100000', BTC: '1' },
-    });
-    fake.setPrice('BTCUSDT', '100000');
+    fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '100000', BTC: '1' } });
     const rest = new BybitRestClient({
       baseUrl: fake.url,
       apiKey: KEY,
@@ -196,25 +181,8 @@ describe('Bybit client against the fake Bybit', () => {
 
 describe('Bybit rate limits', () => {
   it('a burst of placements stays under the per-second limit instead of hitting it', async () => {
-    const fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '1000000' },
-      rateLimitPerSecond: 20,
-    });
+    const fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '1000000' }, rateLimitPerSecond: 20 });
     try {
-      fake.setPrice('BTCUSDT', '100000');
       const exchange = new BybitExchange(
         new BybitApi(new BybitRestClient({ baseUrl: fake.url, apiKey: KEY, apiSecret: SECRET })),
       );

@@ -7,7 +7,8 @@ import { BybitStream, type StreamStatus } from '../../src/exchange/bybit/streams
 import type { Execution } from '../../src/exchange/exchange.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { PriceTick } from '../../src/market/feed.js';
-import { type FakeBybit, startFakeBybit } from '../fakes/bybit/server.js';
+import type { FakeBybit } from '../fakes/bybit/server.js';
+import { startBtcFake } from '../support/bybit.js';
 
 const KEY = 'stream-key';
 const SECRET = 'stream-secret';
@@ -27,23 +28,7 @@ describe('Bybit streams against the fake Bybit', () => {
   let api: BybitApi;
 
   beforeEach(async () => {
-    fake = await startFakeBybit({
-      apiKey: KEY,
-      apiSecret: SECRET,
-      instruments: [
-        {
-          symbol: 'BTCUSDT',
-          baseCoin: 'BTC',
-          quoteCoin: 'USDT',
-          tickSize: '0.01',
-          basePrecision: '0.000001',
-          minOrderQty: '0.000048',
-          minOrderAmt: '5',
-        },
-      ],
-      balances: { USDT: '100000' },
-    });
-    fake.setPrice('BTCUSDT', '100000');
+    fake = await startBtcFake(KEY, SECRET, { balances: { USDT: '100000' } });
     api = new BybitApi(new BybitRestClient({ baseUrl: fake.url, apiKey: KEY, apiSecret: SECRET }));
     exchange = new BybitExchange(api);
     await exchange.open(['BTCUSDT']);

@@ -139,7 +139,12 @@ export class BybitStream {
       return;
     }
     if (message.topic) {
-      await this.options.onMessage({ topic: message.topic, data: message.data });
+      try {
+        await this.options.onMessage({ topic: message.topic, data: message.data });
+      } catch (e) {
+        // A message we could not act on must not take the stream down; the reconciler covers what it carried.
+        this.options.log.warn(`Bybit stream message on ${message.topic}: ${(e as Error).message}`);
+      }
       return;
     }
     switch (message.op) {
