@@ -16,6 +16,7 @@ export class BybitTickerFeed implements MarketFeed {
   private stream: BybitStream | null = null;
   private poller: TickerPollFeed | null = null;
   private fallbackTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private counter = 0;
   private current: DataPath = 'websocket';
 
@@ -97,7 +98,7 @@ export class BybitTickerFeed implements MarketFeed {
   }
 
   private armFallback(sink: TickSink): void {
-    if (this.fallbackTimer || this.poller) return;
+    if (this.fallbackTimer || this.poller || this.stopped) return;
     this.fallbackTimer = setTimeout(() => {
       this.fallbackTimer = null;
       if (this.stream?.status === 'connected') return;
@@ -115,6 +116,8 @@ export class BybitTickerFeed implements MarketFeed {
   }
 
   async stop(): Promise<void> {
+    // Stopping takes the stream down, which would arm the fallback again: nothing restarts once stopped.
+    this.stopped = true;
     if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
     this.fallbackTimer = null;
     await this.poller?.stop();
@@ -131,6 +134,7 @@ export class BybitExecutionFeed {
   private stream: BybitStream | null = null;
   private poller: ExecutionPoller | null = null;
   private fallbackTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private current: DataPath = 'websocket';
 
   get path(): DataPath {
@@ -231,7 +235,7 @@ export class BybitExecutionFeed {
   }
 
   private armFallback(): void {
-    if (this.fallbackTimer || this.poller) return;
+    if (this.fallbackTimer || this.poller || this.stopped) return;
     this.fallbackTimer = setTimeout(() => {
       this.fallbackTimer = null;
       if (this.stream?.status === 'connected') return;
@@ -247,6 +251,8 @@ export class BybitExecutionFeed {
   }
 
   async stop(): Promise<void> {
+    // Stopping takes the stream down, which would arm the fallback again: nothing restarts once stopped.
+    this.stopped = true;
     if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
     if (this.reconcileSoon) clearTimeout(this.reconcileSoon);
     this.fallbackTimer = null;
