@@ -164,4 +164,40 @@ describe('risk triggers (paper)', () => {
     expect(await trades()).toBeGreaterThan(before);
     expect((await app.rt.prices.get('BTCUSDT'))?.price).toBe('92100');
   });
+
+  it('the BTC filter: no new altcoin buys while BTC has fallen more than 3 % in the last hour', async () => {
+    // BTC's last hour, as the stored 1-minute candles tell it: 100,000 an hour ago, 96,500 now (−3.5 %).
+    await app.rt.ds.query(
+      `INSERT INTO ohlcv (symbol, interval, open_time, open, high, low, close, volume) VALUES
+         ('BTCUSDT', '1', now() - interval '61 minutes', 100000, 100000, 100000, 100000, 0),
+         ('BTCUSDT', '1', now() - interval '1 minute', 96500, 96500, 96500, 96500, 0)`,
+    );
+    await movePrice(app.rt, 'SOLUSDT', '180');
+    const sol = await app.rt.grids.create(OPERATOR, {
+      symbol: 'SOLUSDT',
+      lower: '170',
+      upper: '190',
+      grids: 10,
+      investment: '1000',
+    });
+    if (!sol.ok) throw new Error(sol.error.message);
+    await settle(app.rt);
+    const orders = (await app.rt.ds.query(`SELECT side, status, reason FROM grid_order WHERE grid_id = $1`, [
+      sol.value.id,
+    ])) as {
+      side: string;
+      status: string;
+      reason: string | null;
+    }[];
+    // Every buy (the start buy and the grid's buys) is held back with the figures; nothing reached the exchange.
+    expect(orders.length).toBeGreaterThan(0);
+    expect(orders.every((o) => o.side === 'buy' && o.status === 'rejected')).toBe(true);
+    expect(orders[0]!.reason).toBe(
+      'pre-trade btc-filter: BTC is down 3.5 % (more than 3 %): no new altcoin buys',
+    );
+    const [{ n }] = (await app.rt.ds.query(
+      `SELECT count(*)::int AS n FROM paper_order WHERE symbol = 'SOLUSDT'`,
+    )) as [{ n: number }];
+    expect(n).toBe(0);
+  });
 });
