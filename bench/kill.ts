@@ -1,27 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { Actor } from '../src/app/actor.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log/logger.js';
 import { createRuntime, type Runtime, startWorker } from '../src/runtime.js';
 import { startFakeBybit } from '../test/fakes/bybit/server.js';
-import { report } from './support.js';
+import { report, withDatabase } from './support.js';
 
-const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 const OPERATOR: Actor = { id: 'bench', via: 'cli', role: 'operator' };
-
-async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const name = `gridops_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  try {
-    return await work(`postgres://postgres@127.0.0.1:5432/${name}`);
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 /** Grids of 20 lines around 100 on each symbol, started at 100: one open order per line but the gap line. */
 async function openGrids(rt: Runtime, symbols: readonly string[], perSymbol: number): Promise<number> {

@@ -13,24 +13,10 @@ import type { Exchange, PlaceOrderRequest } from '../src/exchange/exchange.js';
 import { redisConnection } from '../src/jobs/queues.js';
 import { createLogger } from '../src/log/logger.js';
 import { createRuntime, startWorker } from '../src/runtime.js';
-import { percentile, report } from './support.js';
+import { percentile, report, withDatabase } from './support.js';
 
-const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS = 'redis://127.0.0.1:6379';
 const OPERATOR: Actor = { id: 'bench', via: 'cli', role: 'operator' };
-
-async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const name = `gridops_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  try {
-    return await work(`postgres://postgres@127.0.0.1:5432/${name}`);
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 const ms = (x: number | undefined) => (x === undefined ? 'n/a' : `${x.toFixed(2)} ms`);
 

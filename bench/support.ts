@@ -1,7 +1,9 @@
 export { seededRandom } from '../src/engine/random.js';
 
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,4 +31,18 @@ export function timeCommand(command: string, args: string[], runs = 5): number {
 
 export function report(label: string, value: string, note = ''): void {
   console.log(`${label.padEnd(52)} ${value}${note ? `  ${note}` : ''}`);
+}
+
+/** A database of its own for one benchmark, dropped afterwards. */
+export async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
+  const name = `gridops_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  try {
+    return await work(`postgres://postgres@127.0.0.1:5432/${name}`);
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
 }
