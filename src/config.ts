@@ -107,6 +107,11 @@ export const EnvSchema = z.object({
     .default('5'),
   /** How long the kill switch keeps retrying cancellations while the exchange fails, before it calls it unreachable. */
   KILL_CANCEL_DEADLINE_MS: z.coerce.number().int().min(500).default(30_000),
+  /**
+   * Whether the kill switch also sells, at market, the base every grid holds once its orders are gone. Off by default:
+   * a market sell in a crash realizes the loss at the worst moment, and that is the user's call to make.
+   */
+  KILL_SELL_BASE: bool.default(false),
   /** How long the market-feed lease lives without renewal: the longest a dead feed holder blocks a successor. */
   MARKET_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   /**

@@ -198,6 +198,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     notifier,
     log,
     cancelDeadlineMs: config.KILL_CANCEL_DEADLINE_MS,
+    sellBaseOnKill: config.KILL_SELL_BASE,
   });
   await risk.restore();
   const router = new ExecutionRouter(ds, bus, (symbol) => exchange.instrument(symbol)?.quoteAsset);

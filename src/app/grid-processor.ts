@@ -16,6 +16,7 @@ interface OrderRow {
   symbol: string;
   side: 'buy' | 'sell';
   type: 'limit' | 'market';
+  purpose: 'grid' | 'start' | 'exit';
   price: string | null;
   quantity: string;
   status: 'intent' | 'placing' | 'placed' | 'filled' | 'cancelled' | 'rejected';
@@ -120,18 +121,21 @@ export class GridProcessor {
       symbol,
       side: c.side,
       type: c.type,
+      purpose: c.purpose,
       price: c.priceText,
       quantity: c.qtyText,
     });
     const places = await this.passGuard(commands.flatMap((c) => (c.kind === 'place' ? [toRow(c)] : [])));
     const { exchange } = this.deps;
-    if (places.length > 1 && exchange.placeOrders && !(await this.killed(places))) {
+    const batched = places.length > 1 && exchange.placeOrders !== undefined;
+    if (batched) {
       // Many at once (a start, a resume): in batches where the exchange has them.
-      const outcomes = await exchange.placeOrders(places.map(toRequest));
-      await Promise.all(places.map((row, i) => this.recordPlacement(row, outcomes[i]!)));
+      const going = await this.holdWhileKilled(places);
+      const outcomes = going.length > 0 ? await exchange.placeOrders!(going.map(toRequest)) : [];
+      await Promise.all(going.map((row, i) => this.recordPlacement(row, outcomes[i]!)));
     }
     const queue: (PlacementRow | string)[] = [
-      ...(places.length > 1 && exchange.placeOrders ? [] : places),
+      ...(batched ? [] : places),
       ...commands.flatMap((c) => (c.kind === 'cancel' ? [c.clientOrderId] : [])),
     ];
     const worker = async () => {
@@ -162,7 +166,7 @@ export class GridProcessor {
 
   /** Sends a claimed order ('placing') to the exchange and records what the exchange said. */
   private async sendPlacement(order: PlacementRow): Promise<void> {
-    if (await this.killed([order])) return;
+    if ((await this.holdWhileKilled([order])).length === 0) return;
     if ((await this.passGuard([order])).length === 0) return;
     await this.recordPlacement(order, await this.deps.exchange.placeOrder(toRequest(order)));
   }
@@ -180,6 +184,7 @@ export class GridProcessor {
         gridId: o.grid_id,
         symbol: o.symbol,
         side: o.side,
+        purpose: o.purpose,
         price: o.price === null ? null : decText(o.price),
         qty: decText(o.quantity),
       })),
@@ -216,11 +221,12 @@ export class GridProcessor {
 
   /**
    * With the kill switch on, orders are not sent: they are closed unsent (and can no longer be claimed), and their
-   * grids hear it. Returns whether that happened.
+   * grids hear it. Exits still go (they only sell what a stopped grid holds). Returns the orders that may go.
    */
-  private async killed(orders: readonly PlacementRow[]): Promise<boolean> {
-    if (!(await this.deps.isKilled?.())) return false;
+  private async holdWhileKilled(orders: readonly PlacementRow[]): Promise<PlacementRow[]> {
+    if (!(await this.deps.isKilled?.())) return [...orders];
     for (const order of orders) {
+      if (order.purpose === 'exit') continue;
       const [[closed]] = (await this.deps.ds.query(
         `UPDATE grid_order SET status = 'cancelled', reason = 'kill switch', updated_at = now()
           WHERE client_order_id = $1 AND status IN ('intent', 'placing') RETURNING client_order_id`,
@@ -232,7 +238,7 @@ export class GridProcessor {
           clientOrderId: order.client_order_id,
         });
     }
-    return true;
+    return orders.filter((o) => o.purpose === 'exit');
   }
 
   /** Records what the exchange said about a placement, and tells the engine when it refused or closed the order. */
@@ -386,7 +392,7 @@ function findOrder(state: GridState, clientOrderId: string): OpenOrder | null {
 
 type PlacementRow = Pick<
   OrderRow,
-  'client_order_id' | 'grid_id' | 'symbol' | 'side' | 'type' | 'price' | 'quantity'
+  'client_order_id' | 'grid_id' | 'symbol' | 'side' | 'type' | 'purpose' | 'price' | 'quantity'
 >;
 
 function toRequest(order: PlacementRow): PlaceOrderRequest {

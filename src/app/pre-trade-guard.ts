@@ -10,6 +10,7 @@ export interface GuardedOrder {
   readonly gridId: string;
   readonly symbol: string;
   readonly side: 'buy' | 'sell';
+  readonly purpose: 'grid' | 'start' | 'exit';
   readonly price: string | null;
   readonly qty: string;
 }
@@ -71,8 +72,7 @@ export class PreTradeGuard {
         order,
         {
           killed,
-          // Exit orders go out after the grid has stopped: a stopped grid may still sell what it holds.
-          gridRunning: grid?.status === 'running' || (order.side === 'sell' && order.price === null),
+          gridRunning: grid?.status === 'running',
           lastPrice: price,
           stopLoss: grid?.stop_loss ?? null,
           volatilityTripped: tripped.includes(order.symbol),

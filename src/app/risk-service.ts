@@ -26,6 +26,8 @@ export interface Incident {
   readonly gridsStopped: number;
   readonly durationMs: number;
   readonly outcome: 'all-cancelled' | 'exchange-unreachable' | 'orders-left';
+  /** 'off', or what the optional sell-off of base did ('3 grids sold at market', 'skipped: ...'). */
+  readonly sellOff: string;
 }
 
 export interface RiskServiceDeps {
@@ -38,6 +40,8 @@ export interface RiskServiceDeps {
   readonly log: Logger;
   /** How long the kill keeps retrying cancellations while the exchange fails. */
   readonly cancelDeadlineMs?: number;
+  /** Sell every grid's base at market once the orders are gone (KILL_SELL_BASE). */
+  readonly sellBaseOnKill?: boolean;
 }
 
 /**
@@ -113,7 +117,9 @@ export class RiskService {
     )) as {
       id: string;
     }[];
-    await Promise.all(grids.map((g) => processor.apply(g.id, { kind: 'stop' }, { sendCancels: false })));
+    await Promise.all(
+      grids.map((g) => processor.apply(g.id, { kind: 'stop', by: 'kill' }, { sendCancels: false })),
+    );
 
     // 2. Every open order of ours goes, a symbol at a time, until the exchange confirms none is left.
     const deadline = started + (this.deps.cancelDeadlineMs ?? 30_000);
@@ -143,9 +149,13 @@ export class RiskService {
         ? 'all-cancelled'
         : 'orders-left';
     const durationMs = Date.now() - started;
+    const sellOff = await this.sellOff(
+      outcome,
+      grids.map((g) => g.id),
+    );
     const [row] = (await ds.query(
       `INSERT INTO risk_incident (trigger, actor, figures, orders_open_before, orders_open_after, grids_stopped, duration_ms,
-         outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+         outcome, sell_off) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
       [
         trigger,
         `${actor.via}:${actor.id}`,
@@ -155,6 +165,7 @@ export class RiskService {
         grids.length,
         durationMs,
         outcome,
+        sellOff,
       ],
     )) as Record<string, unknown>[];
     const incident = toIncident(row!);
@@ -170,9 +181,27 @@ export class RiskService {
       lines: [
         `${grids.length} grids stopped; ${incident.ordersOpenBefore} open orders, ${incident.ordersOpenAfter} left (${outcome})`,
         `in ${durationMs} ms; reset only by an operator after reading this incident (#${incident.id})`,
+        ...(sellOff === 'off' ? [] : [`base sell-off: ${sellOff}`]),
       ],
     });
     return ok(incident);
+  }
+
+  /**
+   * The optional exit: each stopped grid holding base sells it at market (the engine's exit order, the only order the
+   * kill switch lets out). Only once the exchange has confirmed the grid orders gone, so no base is locked in them; and
+   * never when the exchange did not answer, since the market sell would leave whenever it came back, at any price.
+   * Grids stopped before the kill keep what they hold: their owner chose that.
+   */
+  private async sellOff(outcome: Incident['outcome'], stoppedNow: string[]): Promise<string> {
+    if (!this.deps.sellBaseOnKill) return 'off';
+    if (outcome !== 'all-cancelled') return `skipped: ${outcome}`;
+    const holding = (await this.deps.ds.query(
+      `SELECT id FROM grid WHERE id = ANY($1) AND status = 'stopped' AND base_qty > 0 ORDER BY id`,
+      [stoppedNow],
+    )) as { id: string }[];
+    for (const g of holding) await this.deps.processor.apply(g.id, { kind: 'sell-base' });
+    return `${holding.length} grid${holding.length === 1 ? '' : 's'} selling base at market`;
   }
 
   private settling: Promise<void> = Promise.resolve();
@@ -230,5 +259,6 @@ function toIncident(r: Record<string, unknown>): Incident {
     gridsStopped: Number(r.grids_stopped),
     durationMs: Number(r.duration_ms),
     outcome: r.outcome as Incident['outcome'],
+    sellOff: String(r.sell_off ?? 'off'),
   };
 }

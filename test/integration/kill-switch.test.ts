@@ -64,7 +64,7 @@ describe('the kill switch (paper)', () => {
       status: string;
       stop_reason: string;
     }[];
-    expect(grids.every((g) => g.status === 'stopped' && g.stop_reason === 'manual')).toBe(true);
+    expect(grids.every((g) => g.status === 'stopped' && g.stop_reason === 'kill')).toBe(true);
     // Every channel hears it, loudly, with the trigger and the figures.
     const alert = await app.rt.queues.notifications.getJob(`nt-kill-${killed.value.id}`);
     expect(alert?.data).toMatchObject({
@@ -73,6 +73,12 @@ describe('the kill switch (paper)', () => {
       title: 'KILL SWITCH ON (manual: test)',
     });
     expect(alert?.data.lines[0]).toBe('3 grids stopped; 75 open orders, 0 left (all-cancelled)');
+    expect(alert?.data.lines).toHaveLength(2); // the sell-off is off by default: nothing said, nothing sold
+    expect(killed.value.sellOff).toBe('off');
+    const [{ exits }] = (await app.rt.ds.query(
+      `SELECT count(*)::int AS exits FROM grid_order WHERE purpose = 'exit'`,
+    )) as [{ exits: number }];
+    expect(exits).toBe(0);
     // A second kill changes nothing and answers with the same incident.
     const again = await app.rt.risk.kill(OPERATOR, 'manual: again');
     expect(again.ok && again.value.id).toBe(killed.value.id);
@@ -122,5 +128,72 @@ describe('the kill switch (paper)', () => {
       { actor: 'viewer', action: 'reset', outcome: 'refused: forbidden' },
       { actor: 'ops', action: 'reset', outcome: 'ok' },
     ]);
+  });
+});
+
+describe('the kill switch with KILL_SELL_BASE', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  const prefix = testPrefix();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp({ databaseUrl: db.url, prefix, env: { KILL_SELL_BASE: 'true' } });
+    await movePrice(app.rt, 'BTCUSDT', '100000');
+    await movePrice(app.rt, 'SOLUSDT', '185');
+    for (const g of [
+      { symbol: 'BTCUSDT', lower: '95000', upper: '105000', grids: 20, investment: '10000' },
+      { symbol: 'SOLUSDT', lower: '170', upper: '200', grids: 30, investment: '3000' },
+    ]) {
+      const r = await app.rt.grids.create(OPERATOR, g);
+      if (!r.ok) throw new Error(r.error.message);
+    }
+    await settle(app.rt);
+    // The SOL grid was stopped by its owner before the kill: what it holds is theirs to keep.
+    const stopped = await app.rt.grids.stop(OPERATOR, 'SOLUSDT');
+    if (!stopped.ok) throw new Error(stopped.error.message);
+    await settle(app.rt);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('sells the base of the grids it stopped at market, once their orders are gone, and says so', async () => {
+    const held = async () =>
+      new Map(
+        (
+          (await app.rt.ds.query(`SELECT symbol, base_qty::text AS qty FROM grid ORDER BY symbol`)) as {
+            symbol: string;
+            qty: string;
+          }[]
+        ).map((r) => [r.symbol, r.qty]),
+      );
+    const before = await held();
+    expect(Number(before.get('BTCUSDT'))).toBeGreaterThan(0);
+    expect(Number(before.get('SOLUSDT'))).toBeGreaterThan(0);
+    const killed = await app.rt.risk.kill(OPERATOR, 'manual: sell-off test');
+    if (!killed.ok) throw new Error(killed.error.message);
+    expect(killed.value).toMatchObject({
+      outcome: 'all-cancelled',
+      sellOff: '1 grid selling base at market',
+    });
+    await app.rt.risk.settled();
+    await settle(app.rt);
+    const after = await held();
+    expect(after.get('BTCUSDT')).toBe('0');
+    expect(after.get('SOLUSDT')).toBe(before.get('SOLUSDT'));
+    const exits = (await app.rt.ds.query(
+      `SELECT symbol, side, type, status, quantity::text AS qty FROM grid_order WHERE purpose = 'exit'`,
+    )) as { symbol: string; side: string; type: string; status: string; qty: string }[];
+    expect(exits).toEqual([
+      { symbol: 'BTCUSDT', side: 'sell', type: 'market', status: 'filled', qty: before.get('BTCUSDT') },
+    ]);
+    const alert = await app.rt.queues.notifications.getJob(`nt-kill-${killed.value.id}`);
+    expect(alert?.data.lines).toContain('base sell-off: 1 grid selling base at market');
+    // Still killed: the exit was the only order let out.
+    expect(await app.rt.risk.isKilled()).toBe(true);
+    expect(await checkInvariants(app.rt.ds, '1000000')).toEqual([]);
+    expect(await failedJobs(app.rt)).toEqual([]);
   });
 });

@@ -22,7 +22,13 @@ export type GridEvent =
   | { readonly kind: 'rejected'; readonly clientOrderId: string; readonly reason: string }
   | { readonly kind: 'pause' }
   | { readonly kind: 'resume' }
-  | { readonly kind: 'stop' };
+  /** A stop by a person ('manual', the default) or by the kill switch ('kill'); open orders are cancelled. */
+  | { readonly kind: 'stop'; readonly by?: 'manual' | 'kill' | undefined }
+  /**
+   * Sells at market what a stopped grid holds (the kill switch's optional exit, sent once its cancels are
+   * confirmed so that no base is still locked in open sells). Base that arrives later is sold too.
+   */
+  | { readonly kind: 'sell-base' };
 
 export type OrderPurpose = 'grid' | 'start' | 'exit';
 

@@ -3,7 +3,7 @@ import type { GridPlan } from './plan.js';
 
 export type Side = 'buy' | 'sell';
 export type GridStatus = 'created' | 'running' | 'paused' | 'stopped';
-export type StopReason = 'stop-loss' | 'take-profit' | 'manual' | 'rejected-start';
+export type StopReason = 'stop-loss' | 'take-profit' | 'manual' | 'kill' | 'rejected-start';
 
 /** Base held by a cell, with the price it was bought at (a cell can hold several when a buy filled in parts). */
 export interface BaseLot {
@@ -75,6 +75,8 @@ export interface GridState {
   /** Market orders sent so far: their counters keep each client order id distinct and deterministic. */
   readonly startAttempts: number;
   readonly exitAttempts: number;
+  /** Set by 'sell-base': everything the grid holds, now or later, is sold at market (absent in older states). */
+  readonly sellingOff?: boolean;
   readonly ledger: Ledger;
   readonly lastPrice: number | null;
 }

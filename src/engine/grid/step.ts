@@ -67,7 +67,9 @@ class StepRun {
       case 'resume':
         return this.resume();
       case 'stop':
-        return this.stop('manual');
+        return this.stop(event.by ?? 'manual');
+      case 'sell-base':
+        return this.sellBase();
       default:
         return assertNever(event);
     }
@@ -131,6 +133,12 @@ class StepRun {
     this.cancelAll();
     this.notes.push({ kind: 'stopped', reason });
     if (reason === 'stop-loss' || reason === 'take-profit') this.placeExitIfNeeded();
+  }
+
+  private sellBase(): void {
+    if (this.s.status !== 'stopped') return this.ignore('sell-base', `the grid is ${this.s.status}`);
+    this.s = { ...this.s, sellingOff: true };
+    this.placeExitIfNeeded();
   }
 
   private price(price: number): void {
@@ -218,7 +226,10 @@ class StepRun {
   /** After a stop-loss or take-profit, base that arrives late (a fill racing a cancel) is sold too. */
   private exitLateBase(): void {
     const reason = this.s.stopReason;
-    if (this.s.status === 'stopped' && (reason === 'stop-loss' || reason === 'take-profit'))
+    if (
+      this.s.status === 'stopped' &&
+      (reason === 'stop-loss' || reason === 'take-profit' || this.s.sellingOff)
+    )
       this.placeExitIfNeeded();
   }
 

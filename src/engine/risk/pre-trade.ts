@@ -30,6 +30,8 @@ export interface PreTradeContext {
 
 export interface OrderToCheck {
   readonly symbol: string;
+  /** An exit sells at market what a stopped grid holds: it only ever reduces risk. */
+  readonly purpose: 'grid' | 'start' | 'exit';
   readonly side: 'buy' | 'sell';
   readonly price: string | null;
   readonly qty: string;
@@ -56,15 +58,17 @@ const refuse = (reason: RefusalReason, message: string): PreTradeVerdict => ({ o
 
 /**
  * Layer 1: every order is checked before it leaves. Sells that reduce risk (a grid taking profit, an exit) pass the
- * buy-only rules (breaker, BTC filter, position limit); nothing passes while the kill switch is on.
+ * buy-only rules (breaker, BTC filter, position limit). While the kill switch is on only exits pass: the kill's
+ * optional sell-off of base, and a stop-loss racing the kill.
  */
 export function preTradeCheck(
   order: OrderToCheck,
   ctx: PreTradeContext,
   limits: PreTradeLimits,
 ): PreTradeVerdict {
-  if (ctx.killed) return refuse('killed', 'the kill switch is on');
-  if (!ctx.gridRunning) return refuse('grid-not-running', 'the grid is not running');
+  if (ctx.killed && order.purpose !== 'exit') return refuse('killed', 'the kill switch is on');
+  if (!ctx.gridRunning && order.purpose !== 'exit')
+    return refuse('grid-not-running', 'the grid is not running');
   if (ctx.lastPrice === null) return refuse('no-price', `no price for ${order.symbol} yet`);
   const last = new Dec(ctx.lastPrice);
   const price = order.price === null ? last : new Dec(order.price);

@@ -176,6 +176,34 @@ describe('grid engine step()', () => {
     expect(openOrders(sold.state).filter((o) => !o.cancelling)).toEqual([]);
   });
 
+  it('a kill stops without selling; sell-base then sells what the grid holds, and base arriving late too', () => {
+    const s0 = run(started().state, fill('g1-s0', 'e0', '160', 312), fill('g1-1-1', 'e1', '125', 156)).state;
+    const killed = run(s0, { kind: 'stop', by: 'kill' });
+    expect(killed.state.stopReason).toBe('kill');
+    expect(killed.commands.every((c) => c.kind === 'cancel')).toBe(true);
+    expect(run(s0, { kind: 'sell-base' }).commands).toEqual([]); // a running grid does not sell off
+    const selling = run(killed.state, { kind: 'sell-base' });
+    expect(selling.commands).toEqual([
+      expect.objectContaining({
+        clientOrderId: 'g1-x0',
+        side: 'sell',
+        type: 'market',
+        lots: 468,
+        purpose: 'exit',
+      }),
+    ]);
+    expect(run(selling.state, { kind: 'sell-base' }).commands).toEqual([]); // one exit at a time
+    const sold = run(selling.state, fill('g1-x0', 'e2', '150', 468));
+    // 1.56 x (150 - 125) + 3.12 x (150 - 160) = 39 - 31.2
+    expect(sold.state.ledger.gridProfit).toBe('7.8');
+    expect(sold.state.ledger.baseLots).toBe(0);
+    // The cell-0 buy at 100 raced the cancel and filled: its base is sold as well.
+    const late = run(sold.state, fill('g1-0-1', 'e3', '100', 156));
+    expect(late.commands).toEqual([
+      expect.objectContaining({ clientOrderId: 'g1-x1', type: 'market', lots: 156 }),
+    ]);
+  });
+
   it('uses the fee the exchange reports when there is one', () => {
     const s0 = run(started().state, fill('g1-s0', 'e0', '160', 312)).state;
     const out = step(s0, { ...fill('g1-1-1', 'e1', '125', 156), fee: '0.05' } as GridEvent);

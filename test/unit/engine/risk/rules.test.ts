@@ -107,7 +107,7 @@ describe('pre-trade checks', () => {
     positionQuote: '1000',
     freeBalance: '500',
   };
-  const buy = { symbol: 'SOLUSDT', side: 'buy', price: '95', qty: '1' } as const;
+  const buy = { symbol: 'SOLUSDT', side: 'buy', purpose: 'grid', price: '95', qty: '1' } as const;
   const reason = (over: Partial<PreTradeContext>, order: Partial<typeof buy> | object = {}) => {
     const v = preTradeCheck({ ...buy, ...order } as typeof buy, { ...ctx, ...over }, limits);
     return v.ok ? 'ok' : `${v.reason}: ${v.message}`;
@@ -149,5 +149,14 @@ describe('pre-trade checks', () => {
       reason({ volatilityTripped: true, btcChangePct: '-9', positionQuote: '99999', freeBalance: '1' }, sell),
     ).toBe('ok');
     expect(reason({ killed: true }, sell)).toBe('killed: the kill switch is on');
+  });
+  it('lets an exit (a market sell of what a stopped grid holds) through the kill switch, and nothing else', () => {
+    const exit = { side: 'sell', purpose: 'exit', price: null, qty: '2' };
+    expect(reason({ killed: true, gridRunning: false, freeBalance: '2' }, exit)).toBe('ok');
+    expect(reason({ killed: true, gridRunning: false, freeBalance: '1.5' }, exit)).toBe(
+      'insufficient-balance: base needed 2, free 1.5',
+    );
+    expect(reason({ killed: true }, { purpose: 'start', price: null })).toBe('killed: the kill switch is on');
+    expect(reason({ gridRunning: false }, { side: 'sell', price: null })).toMatch(/^grid-not-running/);
   });
 });
