@@ -105,6 +105,12 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
     .default('5'),
+  // Streamed prices are compared with the exchange's REST tickers this often; further apart than this, they are held.
+  RISK_PRICE_CROSSCHECK_MS: z.coerce.number().int().min(100).default(15_000),
+  RISK_PRICE_SOURCE_GAP_PCT: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a percentage such as 15 or 2.5' })
+    .default('2'),
   /** How long the kill switch keeps retrying cancellations while the exchange fails, before it calls it unreachable. */
   KILL_CANCEL_DEADLINE_MS: z.coerce.number().int().min(500).default(30_000),
   /**

@@ -237,7 +237,10 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
         calmMs: config.RISK_VOLATILITY_CALM_MS,
       },
       // Only the jump check here: the WebSocket-against-REST comparison needs both sources at once.
-      priceCheck: { maxJumpPct: config.RISK_PRICE_JUMP_PCT, maxSourceGapPct: '100' },
+      priceCheck: {
+        maxJumpPct: config.RISK_PRICE_JUMP_PCT,
+        maxSourceGapPct: config.RISK_PRICE_SOURCE_GAP_PCT,
+      },
     },
   });
   guard = new PreTradeGuard({
@@ -465,6 +468,11 @@ function createFeed(rt: Runtime): MarketFeed {
       log: rt.log,
       onPath: (path) => {
         rt.redis.hset(`${config.QUEUE_PREFIX}:exchange-paths`, 'prices', path).catch(() => undefined);
+      },
+      crossCheck: {
+        everyMs: config.RISK_PRICE_CROSSCHECK_MS,
+        // A reference lives three checks: one missed read does not drop it, a REST outage does.
+        onReference: (prices) => rt.monitor.noteReference(prices, 3 * config.RISK_PRICE_CROSSCHECK_MS),
       },
     });
   }

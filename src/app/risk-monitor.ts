@@ -71,24 +71,45 @@ export class RiskMonitor {
   }
 
   /**
+   * What a second source says the price is (Bybit's REST tickers while prices stream over the WebSocket), kept for
+   * `ttlMs`: a streamed price far from it is held. A reference that is not renewed lapses, so a REST outage never
+   * freezes trading on a healthy stream.
+   */
+  async noteReference(prices: readonly { symbol: string; price: string }[], ttlMs: number): Promise<void> {
+    if (prices.length === 0) return;
+    const multi = this.deps.redis.multi();
+    for (const p of prices) multi.set(this.key(`ref:${p.symbol}`), p.price, 'PX', ttlMs);
+    await multi.exec();
+  }
+
+  /**
    * A price before anything trades on it. A jump beyond the limit from the last admitted price is held until the next
-   * price confirms it (a bad print, or a feed glitch, must not fill a grid's orders); admitted prices go on to the
-   * volatility breaker. Returns whether the price may be traded on.
+   * price confirms it (a bad print, or a feed glitch, must not fill a grid's orders), and so is a price the second
+   * source disagrees with, until they agree again; admitted prices go on to the volatility breaker. Returns whether
+   * the price may be traded on.
    */
   async admitPrice(symbol: string, price: string): Promise<boolean> {
     const { redis, limits } = this.deps;
     const lastKey = this.key(`last:${symbol}`);
     const heldKey = this.key(`held:${symbol}`);
-    const [previous, held] = await Promise.all([redis.get(lastKey), redis.get(heldKey)]);
-    const verdict = checkPrice(previous, price, limits.priceCheck, null, held);
+    const [previous, held, reference] = await redis.mget(lastKey, heldKey, this.key(`ref:${symbol}`));
+    const verdict = checkPrice(previous ?? null, price, limits.priceCheck, reference ?? null, held ?? null);
     if (verdict.kind === 'hold') {
       await redis.set(heldKey, price, 'PX', 600_000);
-      await this.say(`jump-${symbol}`, 'warn', `${symbol} price ${price} held for confirmation`, [
-        `it is ${verdict.pct} % from the last price ${previous} (limit ${limits.priceCheck.maxJumpPct} %)`,
-      ]);
+      const why =
+        verdict.reason === 'jump'
+          ? `it is ${verdict.pct} % from the last price ${previous} (limit ${limits.priceCheck.maxJumpPct} %)`
+          : `the exchange's REST API says ${reference}: ${verdict.pct} % apart (limit ${limits.priceCheck.maxSourceGapPct} %)`;
+      await this.say(
+        `${verdict.reason}-${symbol}`,
+        'warn',
+        `${symbol} price ${price} held for confirmation`,
+        [why],
+      );
       return false;
     }
     this.said.delete(`jump-${symbol}`);
+    this.said.delete(`sources-disagree-${symbol}`);
     await redis.multi().set(lastKey, price).del(heldKey).exec();
     await this.onPrice(symbol, price);
     return true;

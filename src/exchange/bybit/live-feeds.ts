@@ -10,7 +10,9 @@ export type DataPath = 'websocket' | 'polling';
 
 /**
  * Bybit's last prices from the public stream (tickers.SYMBOL); while the stream is down for longer than
- * `fallbackAfterMs`, from REST polling instead, said in the log and in `path` (for /status).
+ * `fallbackAfterMs`, from REST polling instead, said in the log and in `path` (for /status). While the stream is the
+ * source, REST tickers are read every `crossCheck.everyMs` as a second opinion (a stream that goes stale or prints
+ * nonsense is caught by the risk monitor comparing the two).
  */
 export class BybitTickerFeed implements MarketFeed {
   private stream: BybitStream | null = null;
@@ -40,8 +42,35 @@ export class BybitTickerFeed implements MarketFeed {
       nowMs?: () => number;
       /** Where prices come from now, for /status: the WebSocket, or REST polling while it is down. */
       onPath?: (path: DataPath) => void;
+      crossCheck?: {
+        readonly everyMs: number;
+        readonly onReference: (prices: readonly { symbol: string; price: string }[]) => Promise<void>;
+      };
     },
   ) {}
+
+  private crossCheckTimer: NodeJS.Timeout | null = null;
+
+  private armCrossCheck(): void {
+    const crossCheck = this.options.crossCheck;
+    if (!crossCheck || this.stopped) return;
+    this.crossCheckTimer = setTimeout(async () => {
+      if (this.current === 'websocket' && this.stream?.status === 'connected') {
+        try {
+          const tickers = await this.options.api.tickers();
+          await crossCheck.onReference(
+            tickers
+              .filter((t) => this.symbols.includes(t.symbol))
+              .map((t) => ({ symbol: t.symbol, price: t.lastPrice })),
+          );
+        } catch (e) {
+          // The REST outage shows in the error rate; the stream goes on being trusted without a second opinion.
+          this.options.log.debug(`price cross-check over REST failed: ${(e as Error).message}`);
+        }
+      }
+      this.armCrossCheck();
+    }, crossCheck.everyMs);
+  }
 
   start(sink: TickSink): void {
     const now = this.options.nowMs ?? Date.now;
@@ -68,6 +97,7 @@ export class BybitTickerFeed implements MarketFeed {
     });
     this.stream.start();
     this.armFallback(sink);
+    this.armCrossCheck();
   }
 
   private async seed(sink: TickSink): Promise<void> {
@@ -119,7 +149,9 @@ export class BybitTickerFeed implements MarketFeed {
     // Stopping takes the stream down, which would arm the fallback again: nothing restarts once stopped.
     this.stopped = true;
     if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+    if (this.crossCheckTimer) clearTimeout(this.crossCheckTimer);
     this.fallbackTimer = null;
+    this.crossCheckTimer = null;
     await this.poller?.stop();
     await this.stream?.stop();
   }

@@ -147,6 +147,8 @@ export interface FakeBybitWsControls {
   reorder: boolean;
   /** Releases held messages (reversed). */
   flush(): void;
+  /** Pushes a ticker with this lastPrice to public subscribers; the market itself (book, REST tickers) stays put. */
+  badPrint(symbol: string, lastPrice: string): void;
   /** When true, new private connections are refused (HTTP 503 on upgrade): the stream is unusable. */
   refuse: boolean;
   /** Number of currently open connections, by path. */

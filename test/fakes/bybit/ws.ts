@@ -83,6 +83,7 @@ export class WsStreams {
       duplicateExecutions: 0,
       reorder: false,
       flush: () => this.flush(),
+      badPrint: (symbol, lastPrice) => this.pushPublic(symbol, lastPrice),
       refuse: false,
       connections: () => {
         const out = { public: 0, private: 0 };
@@ -249,7 +250,8 @@ export class WsStreams {
     }
   }
 
-  private pushPublic(symbol: string): void {
+  /** `lastPrice` overrides the exchange's own in the ticker pushed (a bad print: the book and REST do not move). */
+  private pushPublic(symbol: string, lastPrice?: string): void {
     const exchange = this.options.exchange;
     if (![...this.conns].some((c) => c.kind === 'public' && c.topics.size > 0)) return;
     const ticker = exchange.tickers(symbol)[0] as Record<string, string> | undefined;
@@ -269,7 +271,7 @@ export class WsStreams {
           cs,
           data: {
             symbol,
-            lastPrice: ticker.lastPrice,
+            lastPrice: lastPrice ?? ticker.lastPrice,
             highPrice24h: ticker.highPrice24h,
             lowPrice24h: ticker.lowPrice24h,
             prevPrice24h: ticker.prevPrice24h,
