@@ -236,7 +236,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
         maxDeviationPct: config.RISK_VOLATILITY_PCT,
         calmMs: config.RISK_VOLATILITY_CALM_MS,
       },
-      // Only the jump check here: the WebSocket-against-REST comparison needs both sources at once.
+      // The REST reference exists on Bybit only (its ticker feed cross-checks the stream); elsewhere no gap is judged.
       priceCheck: {
         maxJumpPct: config.RISK_PRICE_JUMP_PCT,
         maxSourceGapPct: config.RISK_PRICE_SOURCE_GAP_PCT,
