@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/app/actor.js';
+import { movePrice, settle, startTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
+
+const OPERATOR: Actor = { id: 'ops', via: 'cli', role: 'operator' };
+
+/**
+ * Layer 1 end to end in paper mode, for the checks that need a market to have moved: the fat-finger guard and the
+ * position limit. A refused order is closed unsent with its reason, the exchange never sees it, the user is told once
+ * per grid and reason, and the orders the rules allow still go.
+ */
+describe('pre-trade checks (paper)', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+
+  async function start(env: Record<string, string>): Promise<string> {
+    db = await createTestDatabase();
+    // The volatility breaker and the jump hold are lifted: the market moves in one step here, and the rules under
+    // test must be the ones that speak.
+    app = await startTestApp({
+      databaseUrl: db.url,
+      prefix: testPrefix(),
+      env: { RISK_VOLATILITY_PCT: '90', RISK_PRICE_JUMP_PCT: '90', ...env },
+    });
+    await movePrice(app.rt, 'BTCUSDT', '100000');
+    // Lines every 2,000 from 90,000 to 110,000: five buys below the price, five cells bought at start.
+    const g = await app.rt.grids.create(OPERATOR, {
+      symbol: 'BTCUSDT',
+      lower: '90000',
+      upper: '110000',
+      grids: 10,
+      investment: '10000',
+    });
+    if (!g.ok) throw new Error(g.error.message);
+    await settle(app.rt);
+    return g.value.id;
+  }
+  afterEach(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  const refused = async (gridId: string) =>
+    (await app.rt.ds.query(
+      `SELECT side, price::text AS price, reason FROM grid_order WHERE grid_id = $1 AND status = 'rejected'
+        ORDER BY price DESC`,
+      [gridId],
+    )) as { side: string; price: string; reason: string }[];
+  const heldAlerts = async () =>
+    (await app.rt.queues.notifications.getJobs(['waiting', 'active', 'completed', 'delayed']))
+      .map((j) => j.data as { title: string; lines: string[] })
+      .filter((n) => n.title.includes('order held back'));
+  const paperOrdersAt = async (price: string) =>
+    (
+      (await app.rt.ds.query(
+        `SELECT count(*)::int AS n FROM paper_order WHERE side = 'buy' AND price = $1 AND status = 'open'`,
+        [price],
+      )) as [{ n: number }]
+    )[0].n;
+
+  it('fat finger: after a fall while paused, a resumed buy far above the price is held back; nearer ones go', async () => {
+    const gridId = await start({ RISK_MAX_PRICE_DISTANCE_PCT: '10' });
+    expect(await refused(gridId)).toEqual([]);
+    expect(await app.rt.grids.pause(OPERATOR, gridId)).toMatchObject({ ok: true });
+    await settle(app.rt);
+    await movePrice(app.rt, 'BTCUSDT', '88500');
+    expect(await app.rt.grids.resume(OPERATOR, gridId)).toMatchObject({ ok: true });
+    await settle(app.rt);
+    // The buy at 98,000 would pay 10.73 % over the market at once; the one at 96,000 (8.47 %) is within the limit.
+    expect(await refused(gridId)).toEqual([
+      {
+        side: 'buy',
+        price: '98000',
+        reason: 'pre-trade price-too-far: buy at 98000 is 10.73 % from the last price 88500 (limit 10 %)',
+      },
+    ]);
+    expect(await paperOrdersAt('98000')).toBe(0);
+    const alerts = await heldAlerts();
+    expect(alerts.map((a) => a.title)).toEqual([`BTCUSDT grid ${gridId}: order held back (price-too-far)`]);
+    // The nearer buy went to the exchange (and, priced above the market, filled there); the grid runs on and places
+    // the held one again when resumed, not on its own.
+    const [near] = (await app.rt.ds.query(
+      `SELECT status FROM grid_order WHERE grid_id = $1 AND side = 'buy' AND price = 96000 ORDER BY created_at DESC LIMIT 1`,
+      [gridId],
+    )) as { status: string }[];
+    expect(['placed', 'filled']).toContain(near?.status);
+    expect(await app.rt.grids.get(OPERATOR, gridId)).toMatchObject({
+      ok: true,
+      value: { status: 'running' },
+    });
+  });
+
+  it('position limit: once the grid holds near the limit, new buys are held back and sells still go', async () => {
+    const gridId = await start({ RISK_MAX_POSITION_QUOTE: '5500' });
+    const [{ held }] = (await app.rt.ds.query(
+      `SELECT (base_qty * 100000)::text AS held FROM grid WHERE id = $1`,
+      [gridId],
+    )) as [{ held: string }];
+    expect(Number(held)).toBeGreaterThan(4500); // the start bought five cells' base
+    expect(await refused(gridId)).toEqual([]); // at start nothing was held yet: every buy went
+    expect(await app.rt.grids.pause(OPERATOR, gridId)).toMatchObject({ ok: true });
+    await settle(app.rt);
+    expect(await app.rt.grids.resume(OPERATOR, gridId)).toMatchObject({ ok: true });
+    await settle(app.rt);
+    const rows = await refused(gridId);
+    expect(rows.map((r) => `${r.side} ${r.price}`)).toEqual([
+      'buy 98000',
+      'buy 96000',
+      'buy 94000',
+      'buy 92000',
+      'buy 90000',
+    ]);
+    expect(rows[0]!.reason).toMatch(
+      /^pre-trade position-limit: BTCUSDT position \d+(\.\d+)? \+ \d+(\.\d+)? would pass the limit 5500$/,
+    );
+    const [{ sells }] = (await app.rt.ds.query(
+      `SELECT count(*)::int AS sells FROM paper_order WHERE side = 'sell' AND status = 'open'`,
+    )) as [{ sells: number }];
+    expect(sells).toBe(5);
+    expect((await heldAlerts()).map((a) => a.title)).toEqual([
+      `BTCUSDT grid ${gridId}: order held back (position-limit)`,
+    ]);
+  });
+});
