@@ -87,6 +87,7 @@ export class GridProcessor {
               // As the exchange charged it (Bybit takes spot buy fees in the base coin); the grid's ledger values it in quote.
               fee: event.fee ?? decText(new Dec(out.state.ledger.fees).minus(grid.state.ledger.fees)),
               feeCurrency: this.feeCoin(grid.symbol, event.feeCurrency ?? 'quote'),
+              feeQuote: decText(new Dec(out.state.ledger.fees).minus(grid.state.ledger.fees)),
               realizedPnl: decText(new Dec(out.state.ledger.gridProfit).minus(grid.state.ledger.gridProfit)),
               executedAt: new Date(event.executedAtMs ?? Date.now()),
               orderDone: findOrder(out.state, event.clientOrderId) === null,

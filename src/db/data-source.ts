@@ -5,8 +5,14 @@ import { ENTITIES } from './entities.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { Risk1764100000000 } from './migrations/1764100000000-risk.js';
 import { KillSellOff1764200000000 } from './migrations/1764200000000-kill-sell-off.js';
+import { TradeFeeQuote1764300000000 } from './migrations/1764300000000-trade-fee-quote.js';
 
-export const MIGRATIONS = [InitialSchema1764000000000, Risk1764100000000, KillSellOff1764200000000];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  Risk1764100000000,
+  KillSellOff1764200000000,
+  TradeFeeQuote1764300000000,
+];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({

@@ -35,6 +35,8 @@ export interface TradeRow {
   readonly quantity: string;
   readonly fee: string;
   readonly feeCurrency: string;
+  /** The fee valued in quote, as the ledger counts it (net P/L = realized − feeQuote). */
+  readonly feeQuote: string;
   readonly realizedPnl: string;
   readonly executedAt: Date;
   /** The fill completed its order. */
@@ -83,12 +85,12 @@ export async function commitStep(
           RETURNING id, symbol),
        t AS (
          INSERT INTO trade (exec_id, grid_id, client_order_id, symbol, side, purpose, price, quantity, fee,
-                            fee_currency, realized_pnl, executed_at)
+                            fee_currency, fee_quote, realized_pnl, executed_at)
          SELECT x.exec_id, g.id, x.client_order_id, g.symbol, x.side, x.purpose, x.price, x.quantity, x.fee,
-                x.fee_currency, x.realized_pnl, x.executed_at
+                x.fee_currency, x.fee_quote, x.realized_pnl, x.executed_at
            FROM g, jsonb_to_record($11::jsonb) AS x(exec_id text, client_order_id text, side text, purpose text,
-                price numeric, quantity numeric, fee numeric, fee_currency text, realized_pnl numeric,
-                executed_at timestamptz)
+                price numeric, quantity numeric, fee numeric, fee_currency text, fee_quote numeric,
+                realized_pnl numeric, executed_at timestamptz)
           WHERE $11::jsonb IS NOT NULL
           RETURNING 1),
        filled AS (
@@ -129,6 +131,7 @@ export async function commitStep(
               quantity: trade.quantity,
               fee: trade.fee,
               fee_currency: trade.feeCurrency,
+              fee_quote: trade.feeQuote,
               realized_pnl: trade.realizedPnl,
               executed_at: trade.executedAt.toISOString(),
             })

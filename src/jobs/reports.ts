@@ -6,7 +6,7 @@ import { Dec, decText } from '../engine/money.js';
 export async function buildDailyReport(ds: DataSource, day: string): Promise<Notification> {
   const rows = (await ds.query(
     `SELECT g.id, g.symbol, g.status, g.realized_pnl AS total, g.fees AS total_fees,
-            COALESCE(SUM(t.realized_pnl), 0) AS day_pnl, COALESCE(SUM(t.fee), 0) AS day_fees, count(t.id) AS fills
+            COALESCE(SUM(t.realized_pnl), 0) AS day_pnl, COALESCE(SUM(t.fee_quote), 0) AS day_fees, count(t.id) AS fills
        FROM grid g LEFT JOIN trade t ON t.grid_id = g.id AND t.executed_at >= $1::date AND t.executed_at < $1::date + 1
       GROUP BY g.id ORDER BY g.id`,
     [day],

@@ -113,6 +113,19 @@ describe('a grid on (fake) Bybit', () => {
     );
     // Two cycles of 0.00999 BTC (0.01 bought, less the 0.00001 BTC fee) over a 1000 spacing: 2 x 9.99 realized.
     expect(g.value.realizedPnl).toBe('19.98');
+    // Each trade's fee as charged, and valued in quote as the ledger counts it: the BTC fees of the buys at their price.
+    const trades = (await app.rt.ds.query(
+      `SELECT side, price::text, fee::text, fee_currency, fee_quote::text FROM trade ORDER BY id`,
+    )) as { side: string; price: string; fee: string; fee_currency: string; fee_quote: string }[];
+    for (const t of trades) {
+      expect(t.fee_currency).toBe(t.side === 'buy' ? 'BTC' : 'USDT');
+      const inQuote = t.side === 'buy' ? new Decimal(t.fee).times(t.price) : new Decimal(t.fee);
+      expect(new Decimal(t.fee_quote).eq(inQuote), `${t.side} at ${t.price}`).toBe(true);
+    }
+    const [{ fees }] = (await app.rt.ds.query(`SELECT SUM(fee_quote)::text AS fees FROM trade`)) as [
+      { fees: string },
+    ];
+    expect(new Decimal(fees).eq(g.value.fees)).toBe(true);
   });
 });
 

@@ -39,7 +39,8 @@ export async function checkInvariants(ds: DataSource, openingQuote: string): Pro
              COALESCE(SUM(CASE WHEN t.side = 'buy' THEN t.quantity ELSE -t.quantity END), 0) AS net_qty,
              COALESCE(SUM(CASE WHEN t.side = 'buy' THEN t.quantity * t.price ELSE 0 END), 0) AS bought,
              COALESCE(SUM(CASE WHEN t.side = 'sell' THEN t.quantity * t.price ELSE 0 END), 0) AS sold,
-             COALESCE(SUM(t.fee), 0) AS trade_fees, COALESCE(SUM(t.realized_pnl), 0) AS trade_pnl
+             COALESCE(SUM(t.fee), 0) AS trade_fees, COALESCE(SUM(t.fee_quote), 0) AS trade_fees_quote,
+             COALESCE(SUM(t.realized_pnl), 0) AS trade_pnl
         FROM grid g LEFT JOIN trade t ON t.grid_id = g.id GROUP BY g.id`)) {
     const d = (x: string | undefined) => new Decimal(x ?? '0');
     if (!d(g.base_qty).eq(d(g.net_qty)))
@@ -49,6 +50,8 @@ export async function checkInvariants(ds: DataSource, openingQuote: string): Pro
       problems.push(`grid ${g.id}: quote ${g.quote_balance} but fills give ${quote}`);
     if (!d(g.fees).eq(d(g.trade_fees)))
       problems.push(`grid ${g.id}: fees ${g.fees} but trades sum ${g.trade_fees}`);
+    if (!d(g.fees).eq(d(g.trade_fees_quote)))
+      problems.push(`grid ${g.id}: fees ${g.fees} but trades' fees in quote sum ${g.trade_fees_quote}`);
     if (!d(g.realized_pnl).eq(d(g.trade_pnl))) {
       problems.push(`grid ${g.id}: realized ${g.realized_pnl} but trades sum ${g.trade_pnl}`);
     }
