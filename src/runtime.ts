@@ -11,6 +11,7 @@ import { PreTradeGuard } from './app/pre-trade-guard.js';
 import { Reconciler } from './app/reconciler.js';
 import { RiskMonitor } from './app/risk-monitor.js';
 import { RiskService } from './app/risk-service.js';
+import { Views } from './app/views.js';
 import { bybitEndpoints, type Config } from './config.js';
 import { openDatabase } from './db/data-source.js';
 import { BybitApi } from './exchange/bybit/api.js';
@@ -76,6 +77,8 @@ export interface Runtime {
   readonly callStats: CallStatsRecorder;
   readonly reconciler: Reconciler;
   readonly grids: GridService;
+  /** What the control surfaces show: P/L, trades, orders, the ladder, balances, risk. */
+  readonly views: Views;
   readonly prices: PriceCache;
   readonly symbols: readonly string[];
   close(): Promise<void>;
@@ -288,6 +291,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     processor,
     reconciler,
     grids,
+    views: new Views({ ds, prices, exchange, risk, monitor }),
     prices,
     symbols,
     async close() {

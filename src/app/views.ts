@@ -1,0 +1,294 @@
+import type { DataSource } from 'typeorm';
+import type { GridState } from '../engine/grid/state.js';
+import { Dec, decText, priceText } from '../engine/money.js';
+import type { Balance, Exchange } from '../exchange/exchange.js';
+import type { PriceCache } from '../market/price-cache.js';
+import type { RiskFigures } from './risk-monitor.js';
+import type { KillState } from './risk-service.js';
+
+export const PNL_PERIODS = ['day', 'week', 'month', 'all'] as const;
+export type PnlPeriod = (typeof PNL_PERIODS)[number];
+
+const PERIOD_MS: Record<Exclude<PnlPeriod, 'all'>, number> = {
+  day: 86_400_000,
+  week: 7 * 86_400_000,
+  month: 30 * 86_400_000,
+};
+
+export interface PnlPoint {
+  readonly timeMs: number;
+  /** Realized grid profit less fees (in quote), summed over all time up to the end of this bucket. */
+  readonly cumulativeNet: string;
+  /** The book's equity (quote plus base at market) as the risk monitor last measured it in this bucket, if it did. */
+  readonly equity: string | null;
+}
+
+export interface GridPnl {
+  readonly id: string;
+  readonly name: string;
+  readonly symbol: string;
+  readonly status: string;
+  /** Realized less fees within the period. */
+  readonly periodNet: string;
+  readonly periodFills: number;
+  /** Realized less fees since the grid began. */
+  readonly totalNet: string;
+  /** Base held at the last price less what it cost; null without a price. */
+  readonly unrealized: string | null;
+}
+
+export interface PnlReport {
+  readonly period: PnlPeriod;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly realized: string;
+  readonly fees: string;
+  readonly net: string;
+  readonly fills: number;
+  readonly points: readonly PnlPoint[];
+  readonly grids: readonly GridPnl[];
+}
+
+export interface TradeView {
+  readonly at: string;
+  readonly gridId: string;
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  readonly price: string;
+  readonly qty: string;
+  readonly fee: string;
+  readonly feeCurrency: string;
+  /** Realized grid profit of this fill less its fee in quote: what the fill added to the grid's P/L. */
+  readonly net: string;
+}
+
+export interface OrderView {
+  readonly gridId: string;
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  readonly price: string | null;
+  readonly qty: string;
+  readonly clientOrderId: string;
+}
+
+export interface LadderView {
+  readonly gridId: string;
+  readonly symbol: string;
+  readonly lines: readonly string[];
+  readonly buys: readonly string[];
+  readonly sells: readonly string[];
+  readonly price: string | null;
+  readonly stopLoss: string | null;
+  readonly takeProfit: string | null;
+}
+
+export interface RiskView extends KillState {
+  /** The latest figures the monitor measured (null before its first check); `figures` are the kill's own. */
+  readonly latest: RiskFigures | null;
+  readonly breakers: readonly string[];
+}
+
+/**
+ * What the control surfaces show (chat, REST, dashboard), read from Postgres (the truth), the price cache and the
+ * exchange. Money stays in decimal strings; sums are done by Postgres NUMERIC or decimal.js, never floats.
+ */
+export class Views {
+  constructor(
+    private readonly deps: {
+      ds: DataSource;
+      prices: PriceCache;
+      exchange: Exchange;
+      risk: { state(): Promise<KillState> };
+      monitor: { latest(): Promise<RiskFigures | null>; trippedSymbols(): Promise<string[]> };
+    },
+  ) {}
+
+  /**
+   * P/L over a period: the totals, one point per bucket (an hour for a day, six hours for a week, a day beyond),
+   * and the figures per grid. `nowMs` is passed in so a report for "today" is reproducible.
+   */
+  async pnl(period: PnlPeriod, nowMs: number): Promise<PnlReport> {
+    const { ds } = this.deps;
+    let fromMs: number;
+    if (period === 'all') {
+      const [first] = (await ds.query(`SELECT min(executed_at) AS first FROM trade`)) as {
+        first: Date | null;
+      }[];
+      fromMs = Math.min(first?.first ? new Date(first.first).getTime() : nowMs, nowMs - PERIOD_MS.day);
+    } else {
+      fromMs = nowMs - PERIOD_MS[period];
+    }
+    const span = nowMs - fromMs;
+    const stepMs =
+      span <= 2 * PERIOD_MS.day ? 3_600_000 : span <= 14 * PERIOD_MS.day ? 21_600_000 : PERIOD_MS.day;
+    const from = new Date(fromMs);
+    const to = new Date(nowMs);
+    const points = (await ds.query(
+      `WITH buckets AS (
+         SELECT generate_series(to_timestamp(floor(extract(epoch FROM $1::timestamptz) * 1000 / $3) * $3 / 1000),
+                                $2::timestamptz, make_interval(secs => $3 / 1000.0)) AS t)
+       SELECT (extract(epoch FROM b.t) * 1000)::bigint AS t_ms,
+              (SELECT COALESCE(SUM(realized_pnl - fee_quote), 0)::text FROM trade
+                WHERE executed_at < b.t + make_interval(secs => $3 / 1000.0)) AS cumulative,
+              (SELECT figures->>'equity' FROM risk_metric WHERE kind = 'snapshot' AND at >= b.t
+                  AND at < b.t + make_interval(secs => $3 / 1000.0) ORDER BY at DESC LIMIT 1) AS equity
+         FROM buckets b ORDER BY b.t`,
+      [from, to, stepMs],
+    )) as { t_ms: string; cumulative: string; equity: string | null }[];
+    const grids = (await ds.query(
+      `SELECT g.id, g.name, g.symbol, g.status, g.base_qty::text, g.base_cost::text,
+              (g.realized_pnl - g.fees)::text AS total_net,
+              COALESCE(SUM(t.realized_pnl - t.fee_quote), 0)::text AS period_net,
+              COALESCE(SUM(t.realized_pnl), 0)::text AS period_realized,
+              COALESCE(SUM(t.fee_quote), 0)::text AS period_fees, count(t.id)::int AS fills
+         FROM grid g LEFT JOIN trade t ON t.grid_id = g.id AND t.executed_at >= $1 AND t.executed_at <= $2
+        GROUP BY g.id ORDER BY g.created_at, g.id`,
+      [from, to],
+    )) as {
+      id: string;
+      name: string;
+      symbol: string;
+      status: string;
+      base_qty: string;
+      base_cost: string;
+      total_net: string;
+      period_net: string;
+      period_realized: string;
+      period_fees: string;
+      fills: number;
+    }[];
+    const last = new Map((await this.deps.prices.all()).map((p) => [p.symbol, p.price]));
+    let realized = new Dec(0);
+    let fees = new Dec(0);
+    let fills = 0;
+    for (const g of grids) {
+      realized = realized.plus(g.period_realized);
+      fees = fees.plus(g.period_fees);
+      fills += g.fills;
+    }
+    return {
+      period,
+      fromMs,
+      toMs: nowMs,
+      realized: decText(realized),
+      fees: decText(fees),
+      net: decText(realized.minus(fees)),
+      fills,
+      points: points.map((p) => ({
+        timeMs: Number(p.t_ms),
+        cumulativeNet: decText(p.cumulative),
+        equity: p.equity === null ? null : decText(p.equity),
+      })),
+      grids: grids.map((g) => {
+        const price = last.get(g.symbol);
+        return {
+          id: g.id,
+          name: g.name,
+          symbol: g.symbol,
+          status: g.status,
+          periodNet: decText(g.period_net),
+          periodFills: g.fills,
+          totalNet: decText(g.total_net),
+          unrealized: price ? decText(new Dec(g.base_qty).times(price).minus(g.base_cost)) : null,
+        };
+      }),
+    };
+  }
+
+  /** The latest fills, newest first. */
+  async trades(limit: number, symbol?: string): Promise<TradeView[]> {
+    const rows = (await this.deps.ds.query(
+      `SELECT executed_at, grid_id, symbol, side, price::text, quantity::text, fee::text, fee_currency,
+              (realized_pnl - fee_quote)::text AS net
+         FROM trade WHERE ($2::text IS NULL OR symbol = $2) ORDER BY executed_at DESC, id DESC LIMIT $1`,
+      [Math.max(1, Math.min(limit, 500)), symbol ?? null],
+    )) as {
+      executed_at: Date;
+      grid_id: string;
+      symbol: string;
+      side: 'buy' | 'sell';
+      price: string;
+      quantity: string;
+      fee: string;
+      fee_currency: string;
+      net: string;
+    }[];
+    return rows.map((r) => ({
+      at: new Date(r.executed_at).toISOString(),
+      gridId: r.grid_id,
+      symbol: r.symbol,
+      side: r.side,
+      price: decText(r.price),
+      qty: decText(r.quantity),
+      fee: decText(r.fee),
+      feeCurrency: r.fee_currency,
+      net: decText(r.net),
+    }));
+  }
+
+  /** Orders resting on the exchange (placed, no cancel asked), highest price first. */
+  async openOrders(symbol?: string): Promise<OrderView[]> {
+    const rows = (await this.deps.ds.query(
+      `SELECT grid_id, symbol, side, price::text, quantity::text, client_order_id FROM grid_order
+        WHERE status = 'placed' AND NOT cancel_requested AND ($1::text IS NULL OR symbol = $1)
+        ORDER BY symbol, price DESC NULLS LAST`,
+      [symbol ?? null],
+    )) as {
+      grid_id: string;
+      symbol: string;
+      side: 'buy' | 'sell';
+      price: string | null;
+      quantity: string;
+      client_order_id: string;
+    }[];
+    return rows.map((r) => ({
+      gridId: r.grid_id,
+      symbol: r.symbol,
+      side: r.side,
+      price: r.price === null ? null : decText(r.price),
+      qty: decText(r.quantity),
+      clientOrderId: r.client_order_id,
+    }));
+  }
+
+  /** A grid's lines, its resting orders and the price: what the ladder chart draws. Null for an unknown grid. */
+  async ladder(gridId: string): Promise<LadderView | null> {
+    const [grid] = (await this.deps.ds.query(
+      `SELECT id, symbol, state, stop_loss::text, take_profit::text FROM grid WHERE id = $1`,
+      [gridId],
+    )) as {
+      id: string;
+      symbol: string;
+      state: GridState;
+      stop_loss: string | null;
+      take_profit: string | null;
+    }[];
+    if (!grid) return null;
+    const orders = await this.openOrders(grid.symbol);
+    const mine = orders.filter((o) => o.gridId === grid.id && o.price !== null);
+    return {
+      gridId: grid.id,
+      symbol: grid.symbol,
+      lines: (grid.state.plan?.lines ?? []).map(priceText),
+      buys: mine.filter((o) => o.side === 'buy').map((o) => o.price!),
+      sells: mine.filter((o) => o.side === 'sell').map((o) => o.price!),
+      price: (await this.deps.prices.get(grid.symbol))?.price ?? null,
+      stopLoss: grid.stop_loss === null ? null : decText(grid.stop_loss),
+      takeProfit: grid.take_profit === null ? null : decText(grid.take_profit),
+    };
+  }
+
+  /** The account's coins with something in them. */
+  async balances(): Promise<Balance[]> {
+    return (await this.deps.exchange.balances()).filter((b) => !new Dec(b.total).isZero());
+  }
+
+  async risk(): Promise<RiskView> {
+    const [state, latest, breakers] = await Promise.all([
+      this.deps.risk.state(),
+      this.deps.monitor.latest(),
+      this.deps.monitor.trippedSymbols(),
+    ]);
+    return { ...state, latest, breakers };
+  }
+}

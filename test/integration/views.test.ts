@@ -1,0 +1,116 @@
+import { Decimal } from 'decimal.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/app/actor.js';
+import { movePrice, settle, startTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
+
+const OPERATOR: Actor = { id: 'ops', via: 'cli', role: 'operator' };
+
+/** The read model the chat and the API show: every figure traced back to the trades it sums. */
+describe('views (paper)', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  let gridId: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp({ databaseUrl: db.url, prefix: testPrefix() });
+    await movePrice(app.rt, 'BTCUSDT', '100000');
+    const g = await app.rt.grids.create(OPERATOR, {
+      symbol: 'BTCUSDT',
+      lower: '90000',
+      upper: '110000',
+      grids: 10,
+      investment: '10000',
+    });
+    if (!g.ok) throw new Error(g.error.message);
+    gridId = g.value.id;
+    await settle(app.rt);
+    // Down through two buys, back up through their sells: two completed cycles.
+    await movePrice(app.rt, 'BTCUSDT', '95500');
+    await settle(app.rt);
+    // In two steps: one move of more than 5 % would be held for confirmation.
+    await movePrice(app.rt, 'BTCUSDT', '98000');
+    await movePrice(app.rt, 'BTCUSDT', '100500');
+    await settle(app.rt);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('P/L of the day: totals, points and per-grid figures are the sums of the trades', async () => {
+    const trades = (await app.rt.ds.query(`SELECT realized_pnl::text, fee_quote::text FROM trade`)) as {
+      realized_pnl: string;
+      fee_quote: string;
+    }[];
+    expect(trades.length).toBeGreaterThanOrEqual(5); // the start buy, two buys, two sells
+    const realized = trades.reduce((s, t) => s.plus(t.realized_pnl), new Decimal(0));
+    const fees = trades.reduce((s, t) => s.plus(t.fee_quote), new Decimal(0));
+    expect(realized.gt(0)).toBe(true);
+    const report = await app.rt.views.pnl('day', Date.now() + 1000);
+    expect(report.fills).toBe(trades.length);
+    expect(new Decimal(report.realized).eq(realized)).toBe(true);
+    expect(new Decimal(report.fees).eq(fees)).toBe(true);
+    expect(new Decimal(report.net).eq(realized.minus(fees))).toBe(true);
+    // Hourly buckets over a day; the last one holds the running total.
+    expect(report.points.length).toBeGreaterThanOrEqual(24);
+    expect(report.points.length).toBeLessThanOrEqual(26);
+    expect(new Decimal(report.points.at(-1)!.cumulativeNet).eq(realized.minus(fees))).toBe(true);
+    expect(report.points[0]!.cumulativeNet).toBe('0');
+    const [grid] = report.grids;
+    expect(grid).toMatchObject({
+      id: gridId,
+      symbol: 'BTCUSDT',
+      status: 'running',
+      periodFills: trades.length,
+    });
+    expect(new Decimal(grid!.periodNet).eq(realized.minus(fees))).toBe(true);
+    expect(grid!.totalNet).toBe(grid!.periodNet);
+    expect(grid!.unrealized).not.toBeNull();
+  });
+
+  it('a week and all time bucket by six hours and by day', async () => {
+    const week = await app.rt.views.pnl('week', Date.now());
+    expect(week.points.length).toBeGreaterThanOrEqual(28);
+    expect(week.points.length).toBeLessThanOrEqual(30);
+    expect(week.points[1]!.timeMs - week.points[0]!.timeMs).toBe(21_600_000);
+    const all = await app.rt.views.pnl('all', Date.now());
+    expect(all.net).toBe(week.net);
+  });
+
+  it('trades newest first, open orders and the ladder of the grid', async () => {
+    const trades = await app.rt.views.trades(3);
+    expect(trades).toHaveLength(3);
+    expect(trades[0]!.at >= trades[1]!.at).toBe(true);
+    expect(trades[0]).toMatchObject({ gridId, symbol: 'BTCUSDT', side: 'sell', feeCurrency: 'USDT' });
+    const orders = await app.rt.views.openOrders('BTCUSDT');
+    expect(orders.length).toBe(10); // one order per cell: a buy at its lower line or a sell at its upper
+    const ladder = await app.rt.views.ladder(gridId);
+    expect(ladder?.lines).toEqual([
+      '90000',
+      '92000',
+      '94000',
+      '96000',
+      '98000',
+      '100000',
+      '102000',
+      '104000',
+      '106000',
+      '108000',
+      '110000',
+    ]);
+    expect([...ladder!.buys, ...ladder!.sells].sort()).toEqual(orders.map((o) => o.price).sort());
+    expect(ladder?.price).toBe('100500');
+    expect(await app.rt.views.ladder('g999')).toBeNull();
+  });
+
+  it('balances and the risk view', async () => {
+    const balances = await app.rt.views.balances();
+    expect(balances.map((b) => b.asset).sort()).toEqual(['BTC', 'USDT']);
+    await app.rt.monitor.evaluate();
+    const risk = await app.rt.views.risk();
+    expect(risk).toMatchObject({ killed: false, breakers: [], lastIncident: null });
+    expect(risk.latest?.drawdownLevel).toBe('ok');
+  });
+});
