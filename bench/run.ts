@@ -1,4 +1,5 @@
 import { benchBacktest } from './backtest.js';
+import { benchCharts } from './charts.js';
 import { benchKill } from './kill.js';
 import { benchFillLatency, benchScale } from './paper.js';
 
@@ -8,6 +9,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   latency: benchFillLatency,
   scale: () => benchScale(Number(process.env.BENCH_SCALE_SECONDS ?? 60)),
   kill: benchKill,
+  charts: benchCharts,
 };
 
 const only = process.argv.slice(2);
