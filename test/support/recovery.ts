@@ -14,15 +14,22 @@ export const PENDING_SQL = `
 
 /** Waits until the app owes nothing and its grid-events queue is empty. */
 export async function waitUntilQuiet(ds: DataSource, prefix: string, timeoutMs = 30_000): Promise<void> {
-  const queue = new Queue('grid-events', { connection: redisConnection(REDIS_URL), prefix });
+  // Price jobs too: one left by a killed process still moves the paper market (a fill) when a worker takes it, and a
+  // recovery stopped before that would leave a fill unapplied for the next start, which the check would call lost.
+  const queues = ['grid-events', 'prices'].map(
+    (name) => new Queue(name, { connection: redisConnection(REDIS_URL), prefix }),
+  );
   try {
     const deadline = Date.now() + timeoutMs;
     let quiet = 0;
     let last = '';
     while (Date.now() < deadline) {
       const [row] = (await ds.query(PENDING_SQL)) as [{ pending: string }];
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
-      const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
+      const all = await Promise.all(
+        queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
+      );
+      const counts = Object.fromEntries(all.map((c, i) => [queues[i]!.name, c]));
+      const jobs = all.reduce((n, c) => n + Object.values(c).reduce((a, b) => a + b, 0), 0);
       quiet = Number(row.pending) === 0 && jobs === 0 ? quiet + 1 : 0;
       last = `${row.pending} pending in Postgres, jobs ${JSON.stringify(counts)}`;
       if (quiet >= 3) return;
@@ -30,7 +37,7 @@ export async function waitUntilQuiet(ds: DataSource, prefix: string, timeoutMs =
     }
     throw new Error(`the app did not finish its work within ${timeoutMs} ms: ${last}`);
   } finally {
-    await queue.close();
+    await Promise.all(queues.map((q) => q.close()));
   }
 }
 
