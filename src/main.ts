@@ -94,6 +94,16 @@ async function main(): Promise<number> {
       }
     }
   }
+  // Signals are heard from here on: one that arrives while the roles are still starting waits for them to be up,
+  // then stops them like any other (a default SIGTERM would kill the process mid-start).
+  let signalled: ((signal: string) => void) | null = null;
+  let early: string | null = null;
+  const onSignal = (signal: string) => {
+    if (signalled) signalled(signal);
+    else early ??= signal;
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   const services: Services[] = [];
   if (config.ROLE === 'all' || config.ROLE === 'worker') services.push(await startWorker(rt, gridsFile));
   if (config.ROLE === 'all' || config.ROLE === 'api') services.push(await startApi(rt));
@@ -117,8 +127,8 @@ async function main(): Promise<number> {
         resolve(0);
       })();
     };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
+    signalled = shutdown;
+    if (early) shutdown(early);
   });
 }
 
