@@ -106,7 +106,14 @@ export class GridProcessor {
       await this.execute(grid.symbol, gridId, commands);
       // The symbol's position follows its grids; refreshed once the counter order is out, off the critical path.
       if (event.kind === 'fill') await refreshPosition(ds, grid.symbol, priceText(event.price));
-      await this.announce(gridId, grid.symbol, event, applied, order?.side ?? null);
+      await this.announce(
+        gridId,
+        grid.symbol,
+        event,
+        applied,
+        order?.side ?? null,
+        trade ? `${trade.fee} ${trade.feeCurrency}` : null,
+      );
       return applied;
     }
   }
@@ -324,6 +331,7 @@ export class GridProcessor {
     event: GridEvent,
     result: AppliedEvent,
     side: 'buy' | 'sell' | null,
+    fee: string | null,
   ): Promise<void> {
     const notifications: Notification[] = [];
     const state = result.state!;
@@ -337,7 +345,10 @@ export class GridProcessor {
         key: `fill-${event.execId}`,
         gridId,
         title: `${symbol} ${side} ${qty} @ ${priceText(event.price)}${purpose === 'grid' ? '' : ` (${purpose})`}`,
-        lines: cycle && cycle.kind === 'cycle-complete' ? [`cycle profit ${cycle.profit}`] : [],
+        lines: [
+          ...(fee ? [`fee ${fee}`] : []),
+          ...(cycle && cycle.kind === 'cycle-complete' ? [`cycle profit ${cycle.profit}`] : []),
+        ],
       });
     }
     for (const note of result.notes) {

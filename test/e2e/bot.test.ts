@@ -26,7 +26,10 @@ describe('npm start: the bot on a fresh database', () => {
       await bot.waitFor(/"msg":"HTTP on (http:\/\/[^ ]+) /);
       const base = /"msg":"HTTP on (http:\/\/[^ ]+) /.exec(bot.output())![1]!;
       await bot.waitFor(/demo grid on BTCUSDT \(paper money\)/);
-      await bot.waitFor(/"category":"fills".*"msg":"[A-Z]+USDT (buy|sell) [0-9.]+ @ [0-9.]+"/, 30_000);
+      await bot.waitFor(
+        /"category":"fills".*"msg":"[A-Z]+USDT (buy|sell) [0-9.]+ @ [0-9.]+( \|[^"]*)?"/,
+        30_000,
+      );
       expect(bot.output()).toMatch(/trading on the PAPER exchange: no real money/);
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = await fetch(`${base}/readyz`);

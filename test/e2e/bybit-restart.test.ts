@@ -160,7 +160,7 @@ describe('starting against Bybit', () => {
         await dry.waitFor(/trading on the PAPER exchange at Bybit's live prices/);
         await dry.waitFor(/BTCUSDT buy [0-9.]+ @ 100000 \(start\)/);
         fake.setPrice('BTCUSDT', '99000');
-        await dry.waitFor(/"category":"fills".*BTCUSDT buy [0-9.]+ @ 99[0-9]{3}(\.[0-9]+)?"/);
+        await dry.waitFor(/"category":"fills".*BTCUSDT buy [0-9.]+ @ 99[0-9]{3}(\.[0-9]+)?( \|[^"]*)?"/);
         // Nothing reached the exchange's book: the fills were paper fills.
         expect(fake.orders()).toEqual([]);
       } finally {

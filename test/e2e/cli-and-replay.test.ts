@@ -93,7 +93,7 @@ describe('MARKET_DATA=replay:FILE', () => {
       // The file opens at 104591.88 and its first 200 minutes stay between 103,924 and 104,648: the grid starts there
       // (a simulated market would start BTC at 97,250).
       await bot.waitFor(/BTCUSDT buy [0-9.]+ @ 10[34][0-9]{3}(\.[0-9]+)? \(start\)/);
-      await bot.waitFor(/"category":"fills".*BTCUSDT (buy|sell) [0-9.]+ @ [0-9.]+"/, 30_000);
+      await bot.waitFor(/"category":"fills".*BTCUSDT (buy|sell) [0-9.]+ @ [0-9.]+( \|[^"]*)?"/, 30_000);
     } finally {
       bot.child.kill('SIGTERM');
       expect(await bot.exited).toBe(0);
