@@ -2,9 +2,9 @@ import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { GridEvent } from '../engine/grid/events.js';
 import { DEFAULT_FEE, type GridParams, MAX_GRIDS, MIN_GRIDS } from '../engine/grid/params.js';
-import { planGrid, planLines } from '../engine/grid/plan.js';
+import { type GridPlan, planGrid, planLines } from '../engine/grid/plan.js';
 import { createGridState } from '../engine/grid/state.js';
-import { Dec, decText, toPriceUnits } from '../engine/money.js';
+import { Dec, decText, priceDec, priceText, toPriceUnits } from '../engine/money.js';
 import { err, ok, type Result } from '../engine/result.js';
 import type { MarketInstrument } from '../exchange/exchange.js';
 import type { Logger } from '../log/logger.js';
@@ -70,6 +70,27 @@ export interface GridSummary {
   readonly createdAt: string;
 }
 
+export interface GridPreview {
+  readonly symbol: string;
+  readonly mode: 'arithmetic' | 'geometric';
+  readonly lower: string;
+  readonly upper: string;
+  readonly grids: number;
+  readonly investment: string;
+  /** The price the plan was made at. */
+  readonly price: string;
+  /** Between lines: a price step (arithmetic) or a percentage (geometric). */
+  readonly spacing: string;
+  readonly qtyPerGrid: string;
+  /** One cycle's profit after maker fees on both sides, for the narrowest and the widest cell. */
+  readonly profitPerGridMin: string;
+  readonly profitPerGridMax: string;
+  /** How many buys rest below the price at start. */
+  readonly buysBelow: number;
+  /** Base bought at market at start for the cells above the price. */
+  readonly baseToBuy: string;
+}
+
 interface GridRow {
   id: string;
   name: string;
@@ -128,28 +149,66 @@ export class GridService {
     return ok((await this.summaries([row.value]))[0]!);
   }
 
-  async create(
-    actor: Actor,
+  /**
+   * What a grid would be, without creating it: the lines, the spacing, the quantity per grid and the profit of one
+   * cycle after fees (for the chat's /create confirmation). Needs a price for the symbol.
+   */
+  async preview(actor: Actor, input: unknown): Promise<Result<GridPreview, ServiceError>> {
+    const checked = await this.validate(input);
+    if (!checked.ok) return this.refuse(actor, 'preview', null, checked.error);
+    const { g, params, plan } = checked.value;
+    if (!plan) {
+      return err({
+        kind: 'unavailable',
+        message: `no price for ${g.symbol} yet; try again in a few seconds`,
+      });
+    }
+    const q = new Dec(plan.qtyStep).times(plan.qtyLots);
+    const lines = plan.lines.map((l) => priceDec(l));
+    const fee = new Dec(params.makerFee);
+    // One cycle of a cell: buy q at its lower line, sell q at its upper line, a maker fee on each side.
+    const cycle = lines.slice(1).map((upper, i) => {
+      const lower = lines[i]!;
+      return upper.minus(lower).times(q).minus(lower.plus(upper).times(q).times(fee));
+    });
+    const first = lines[0]!;
+    const spacing =
+      g.mode === 'arithmetic'
+        ? lines[1]!.minus(first).toFixed()
+        : `${lines[1]!.div(first).minus(1).times(100).toDecimalPlaces(4).toFixed()} %`;
+    return ok({
+      symbol: g.symbol,
+      mode: g.mode,
+      lower: g.lower,
+      upper: g.upper,
+      grids: g.grids,
+      investment: g.investment,
+      price: priceText(plan.startPrice),
+      spacing,
+      qtyPerGrid: decText(q),
+      profitPerGridMin: decText(Dec.min(...cycle).toDecimalPlaces(8, Dec.ROUND_DOWN)),
+      profitPerGridMax: decText(Dec.max(...cycle).toDecimalPlaces(8, Dec.ROUND_DOWN)),
+      buysBelow: plan.gapLine,
+      baseToBuy: decText(q.times(g.grids - plan.gapLine)),
+    });
+  }
+
+  /** The input parsed and checked against the instrument and, when there is a price, planned at it. */
+  private async validate(
     input: unknown,
-    source: string = actor.via,
-    demo = false,
-  ): Promise<Result<GridSummary, ServiceError>> {
-    const denied = await this.requireOperator(actor, 'create', null);
-    if (denied) return denied;
+  ): Promise<
+    Result<{ g: z.output<typeof CreateGridInput>; params: GridParams; plan: GridPlan | null }, ServiceError>
+  > {
     const parsed = CreateGridInput.safeParse(input);
     if (!parsed.success) {
       const message = parsed.error.issues
         .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
         .join('; ');
-      return this.refuse(actor, 'create', null, { kind: 'invalid', message });
+      return err({ kind: 'invalid', message });
     }
     const g = parsed.data;
     const instrument = this.deps.instrument(g.symbol);
-    if (!instrument)
-      return this.refuse(actor, 'create', g.symbol, {
-        kind: 'invalid',
-        message: `unknown symbol ${g.symbol}`,
-      });
+    if (!instrument) return err({ kind: 'invalid', message: `unknown symbol ${g.symbol}` });
     const params: GridParams = {
       lower: g.lower,
       upper: g.upper,
@@ -163,14 +222,33 @@ export class GridService {
       takeProfit: g.takeProfit,
     };
     const lines = planLines(params);
-    if (!lines.ok)
-      return this.refuse(actor, 'create', g.symbol, { kind: 'invalid', message: lines.error.message });
+    if (!lines.ok) return err({ kind: 'invalid', message: lines.error.message });
     const latest = await this.deps.prices.get(g.symbol);
-    if (latest) {
-      const plan = planGrid(params, toPriceUnits(latest.price));
-      if (!plan.ok)
-        return this.refuse(actor, 'create', g.symbol, { kind: 'invalid', message: plan.error.message });
+    if (!latest) return ok({ g, params, plan: null });
+    const plan = planGrid(params, toPriceUnits(latest.price));
+    if (!plan.ok) return err({ kind: 'invalid', message: plan.error.message });
+    return ok({ g, params, plan: plan.value });
+  }
+
+  async create(
+    actor: Actor,
+    input: unknown,
+    source: string = actor.via,
+    demo = false,
+  ): Promise<Result<GridSummary, ServiceError>> {
+    const denied = await this.requireOperator(actor, 'create', null);
+    if (denied) return denied;
+    const checked = await this.validate(input);
+    if (!checked.ok) {
+      const target = (input as { symbol?: unknown } | null)?.symbol;
+      return this.refuse(
+        actor,
+        'create',
+        typeof target === 'string' ? target.toUpperCase() : null,
+        checked.error,
+      );
     }
+    const { g, params } = checked.value;
     const cap = this.deps.maxOpenOrders;
     if (cap !== null) {
       // A grid keeps one order open per cell; refuse one that would take the account past the exchange's cap.

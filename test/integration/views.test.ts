@@ -113,4 +113,49 @@ describe('views (paper)', () => {
     expect(risk).toMatchObject({ killed: false, breakers: [], lastIncident: null });
     expect(risk.latest?.drawdownLevel).toBe('ok');
   });
+
+  it('a grid preview: spacing, quantity and the profit of one cycle after fees, nothing created', async () => {
+    const before = (await app.rt.grids.list(OPERATOR)).ok;
+    const arithmetic = await app.rt.grids.preview(OPERATOR, {
+      symbol: 'BTCUSDT',
+      lower: '90000',
+      upper: '110000',
+      grids: 10,
+      investment: '1000',
+    });
+    if (!arithmetic.ok) throw new Error(arithmetic.error.message);
+    const p = arithmetic.value;
+    expect(p).toMatchObject({ symbol: 'BTCUSDT', spacing: '2000', price: '100500', grids: 10, buysBelow: 5 });
+    // One cycle of the lowest cell: buy q at 90,000, sell q at 92,000, 0.1 % maker fee on each side.
+    const q = new Decimal(p.qtyPerGrid);
+    const lowest = q.times(2000).minus(q.times(90000 + 92000).times('0.001'));
+    const highest = q.times(2000).minus(q.times(108000 + 110000).times('0.001'));
+    expect(new Decimal(p.profitPerGridMax).eq(lowest.toDecimalPlaces(8, Decimal.ROUND_DOWN))).toBe(true);
+    expect(new Decimal(p.profitPerGridMin).eq(highest.toDecimalPlaces(8, Decimal.ROUND_DOWN))).toBe(true);
+    expect(new Decimal(p.baseToBuy).eq(q.times(5))).toBe(true);
+    const geometric = await app.rt.grids.preview(OPERATOR, {
+      symbol: 'BTCUSDT',
+      lower: '90000',
+      upper: '110000',
+      grids: 10,
+      investment: '1000',
+      mode: 'geometric',
+    });
+    expect(geometric.ok && geometric.value.spacing).toMatch(/^2\.0\d* %$/);
+    expect(
+      await app.rt.grids.preview(OPERATOR, {
+        symbol: 'NOPEUSDT',
+        lower: '1',
+        upper: '2',
+        grids: 2,
+        investment: '1',
+      }),
+    ).toEqual({
+      ok: false,
+      error: { kind: 'invalid', message: 'unknown symbol NOPEUSDT' },
+    });
+    expect((await app.rt.grids.list(OPERATOR)).ok).toBe(before);
+    const [{ n }] = (await app.rt.ds.query(`SELECT count(*)::int AS n FROM grid`)) as [{ n: number }];
+    expect(n).toBe(1);
+  });
 });
