@@ -8,6 +8,12 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const userIds = z
+  .string()
+  .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, { error: 'must be comma-separated numeric user ids' })
+  .transform((v) => v.split(',').map((id) => id.trim()))
+  .optional();
+
 const MarketData = z.union(
   [
     z.literal('simulated'),
@@ -148,6 +154,50 @@ export const EnvSchema = z.object({
   BYBIT_POLL_MS: z.coerce.number().int().min(50).default(2000),
   /** How long a Bybit stream may be down before its data is polled over REST instead. */
   BYBIT_WS_FALLBACK_MS: z.coerce.number().int().min(100).default(10_000),
+  // Chat control (issue 7). A transport runs when its token is set; user lists are comma-separated numeric ids.
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(/^\d+:[\w-]+$/, { error: 'must look like 123456:ABC-DEF...' })
+    .optional(),
+  /** Any Bot API server (a local one included); a path must end with '/', as telegraf keeps it only then. */
+  TELEGRAM_API_ROOT: z.url({ error: 'must be a URL' }).optional(),
+  TELEGRAM_ALLOWED_USERS: userIds,
+  TELEGRAM_READONLY_USERS: userIds,
+  /** Where alerts go: a private chat, a group or a forum (with TELEGRAM_ALERT_TOPIC_ID); default every operator. */
+  TELEGRAM_ALERT_CHAT_ID: z
+    .string()
+    .regex(/^-?\d+$/, { error: 'must be a numeric chat id' })
+    .optional(),
+  TELEGRAM_ALERT_TOPIC_ID: z.coerce.number().int().positive().optional(),
+  /** Webhook mode instead of long polling: Telegram posts updates to this https URL, with the secret header. */
+  TELEGRAM_WEBHOOK_URL: z.url({ error: 'must be a URL' }).optional(),
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, { error: 'must be 1-256 of A-Z a-z 0-9 _ -' })
+    .optional(),
+  TELEGRAM_WEBHOOK_PORT: z.coerce.number().int().min(1).max(65_535).default(8443),
+  /** Telegram allows about one message a second per chat: sends to one chat are spaced by this. */
+  TELEGRAM_CHAT_GAP_MS: z.coerce.number().int().min(0).default(1000),
+  DISCORD_BOT_TOKEN: z.string().optional(),
+  DISCORD_APPLICATION_ID: z.string().regex(/^\d+$/, { error: 'must be a numeric id' }).optional(),
+  /** Slash commands are registered to this guild (at once); globally when unset (Discord takes up to an hour). */
+  DISCORD_GUILD_ID: z.string().regex(/^\d+$/, { error: 'must be a numeric id' }).optional(),
+  DISCORD_ALERT_CHANNEL_ID: z.string().regex(/^\d+$/, { error: 'must be a numeric id' }).optional(),
+  /** Discord's REST base (default https://discord.com/api); the gateway URL then comes from its /gateway/bot. */
+  DISCORD_API_ROOT: z.url({ error: 'must be a URL' }).optional(),
+  DISCORD_ALLOWED_USERS: userIds,
+  /** A slash command still working after this long is acknowledged ("thinking…") and answered by an edit. */
+  DISCORD_DEFER_AFTER_MS: z.coerce.number().int().min(0).max(2500).default(1500),
+  DISCORD_READONLY_USERS: userIds,
+  /** How long a confirmation button (/kill, /stop, /reset, /create) stays valid. */
+  CHAT_CONFIRM_TTL_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Fills arriving within this window reach a chat as one digest message. */
+  NOTIFY_DIGEST_MS: z.coerce.number().int().min(0).default(3000),
+  /** Alerts also go out as signed JSON POSTs (HMAC-SHA256 of the body in X-GridOps-Signature) to this URL. */
+  NOTIFY_WEBHOOK_URL: z.url({ error: 'must be a URL' }).optional(),
+  NOTIFY_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  /** A weekly report as well as the daily one (node-cron syntax), e.g. "0 9 * * 1". */
+  WEEKLY_REPORT_CRON: z.string().optional(),
 });
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>;
@@ -186,6 +236,12 @@ export function loadConfig(
   ) {
     problems.push(`TRADING_MODE ${mode} needs BYBIT_API_KEY and BYBIT_API_SECRET (keys of that environment)`);
   }
+  if (config.NOTIFY_WEBHOOK_URL && !config.NOTIFY_WEBHOOK_SECRET)
+    problems.push('NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET (receivers check the signature with it)');
+  if (config.DISCORD_BOT_TOKEN && !config.DISCORD_APPLICATION_ID)
+    problems.push('DISCORD_BOT_TOKEN needs DISCORD_APPLICATION_ID (slash commands are registered under it)');
+  if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET)
+    problems.push('TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (updates without it are refused)');
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
 }

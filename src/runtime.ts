@@ -7,11 +7,13 @@ import { ExecutionRouter } from './app/execution-router.js';
 import { GridProcessor } from './app/grid-processor.js';
 import { DEFAULT_FEES, GridService } from './app/grid-service.js';
 import type { GridsFile } from './app/grids-file.js';
+import type { Notification } from './app/ports.js';
 import { PreTradeGuard } from './app/pre-trade-guard.js';
 import { Reconciler } from './app/reconciler.js';
 import { RiskMonitor } from './app/risk-monitor.js';
 import { RiskService } from './app/risk-service.js';
 import { Views } from './app/views.js';
+import { type Chat, startChat } from './bot/start.js';
 import { bybitEndpoints, type Config } from './config.js';
 import { openDatabase } from './db/data-source.js';
 import { BybitApi } from './exchange/bybit/api.js';
@@ -309,7 +311,7 @@ export interface Services {
 function queueWorker(
   rt: Runtime,
   name: QueueName,
-  handler: (job: Job) => Promise<void>,
+  handler: (job: Job, token?: string) => Promise<void>,
   concurrency: number,
 ): Worker {
   const { config, log } = rt;
@@ -435,28 +437,44 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
 }
 
 /**
- * The bot role: everything said to humans. Notifications (the console now; the chat transports plug in here) and
- * the daily report, which node-cron enqueues at the configured time and zone.
+ * The bot role: everything said to humans. The chat transports (Telegram, Discord) whose tokens are set, with their
+ * commands; notifications, logged and delivered to every configured destination; and the daily (and weekly) report,
+ * which node-cron enqueues at the configured time and zone. Run one bot process at a time.
  */
-export async function startNotifier(rt: Runtime): Promise<Services> {
+export async function startNotifier(rt: Runtime): Promise<Services & { chat: Chat }> {
   const { config, log, queues } = rt;
   const notifier = new QueueNotifier(queues[QUEUES.notifications]);
+  const chat = await startChat(rt, log);
+  const logged = notificationHandler(log.child({ component: 'notify' }));
   const workers = [
-    queueWorker(rt, QUEUES.notifications, notificationHandler(log.child({ component: 'notify' })), 4),
+    queueWorker(
+      rt,
+      QUEUES.notifications,
+      async (job) => {
+        await logged(job);
+        await chat.router.route(job.data as Notification);
+      },
+      4,
+    ),
+    queueWorker(rt, QUEUES.deliveries, (job, token) => chat.router.deliver(job, token), 4),
     queueWorker(rt, QUEUES.reports, reportHandler({ ds: rt.ds, notify: (n) => notifier.notify(n) }), 1),
   ];
-  const daily = cron.schedule(
-    config.DAILY_REPORT_CRON,
-    () => {
-      const day = new Date().toISOString().slice(0, 10);
-      void queues[QUEUES.reports].add('daily', { kind: 'daily', day }, { jobId: jobId('daily', day) });
-    },
-    { timezone: config.REPORT_TIMEZONE },
-  );
+  const report = (kind: 'daily' | 'weekly') => () => {
+    const day = new Date().toISOString().slice(0, 10);
+    void queues[QUEUES.reports].add(kind, { kind, day }, { jobId: jobId(kind, day) });
+  };
+  const crons = [
+    cron.schedule(config.DAILY_REPORT_CRON, report('daily'), { timezone: config.REPORT_TIMEZONE }),
+    ...(config.WEEKLY_REPORT_CRON
+      ? [cron.schedule(config.WEEKLY_REPORT_CRON, report('weekly'), { timezone: config.REPORT_TIMEZONE })]
+      : []),
+  ];
   return {
+    chat,
     async stop() {
-      daily.stop();
+      for (const c of crons) c.stop();
       await Promise.all(workers.map((w) => w.close()));
+      await chat.stop();
     },
   };
 }

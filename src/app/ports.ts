@@ -16,6 +16,8 @@ export interface Notification {
   /** Identifies the message for deduplication (an execution id, a report day). */
   readonly key: string;
   readonly gridId?: string;
+  /** A chart drawn when the message is delivered (from the figures then), for transports that show images. */
+  readonly chart?: 'profit-per-grid';
 }
 
 export interface NotificationSink {

@@ -6,12 +6,14 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { Risk1764100000000 } from './migrations/1764100000000-risk.js';
 import { KillSellOff1764200000000 } from './migrations/1764200000000-kill-sell-off.js';
 import { TradeFeeQuote1764300000000 } from './migrations/1764300000000-trade-fee-quote.js';
+import { Chat1764350000000 } from './migrations/1764350000000-chat.js';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   Risk1764100000000,
   KillSellOff1764200000000,
   TradeFeeQuote1764300000000,
+  Chat1764350000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

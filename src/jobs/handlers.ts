@@ -92,8 +92,8 @@ export function reportHandler(deps: {
   notify: (n: import('../app/ports.js').Notification) => Promise<void>;
 }) {
   return async (job: Job): Promise<void> => {
-    const { day } = parse(ReportPayload, job);
-    await deps.notify(await buildDailyReport(deps.ds, day));
+    const { kind, day } = parse(ReportPayload, job);
+    await deps.notify(await buildDailyReport(deps.ds, day, kind === 'weekly' ? 7 : 1));
   };
 }
 

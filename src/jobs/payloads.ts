@@ -44,10 +44,11 @@ export const NotificationPayload = z.object({
   severity: z.enum(['info', 'success', 'warning', 'critical']),
   key: z.string(),
   gridId: z.string().optional(),
+  chart: z.enum(['profit-per-grid']).optional(),
 });
 
 export const ReportPayload = z.object({
-  kind: z.literal('daily'),
+  kind: z.enum(['daily', 'weekly']),
   day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
 });
 

@@ -15,6 +15,8 @@ export const QUEUES = {
   reports: 'reports',
   /** Reconciliation with the exchange, on a BullMQ job scheduler. */
   maintenance: 'maintenance',
+  /** One job per notification and destination (a chat, a channel, the outgoing webhook), and fill digests. */
+  deliveries: 'deliveries',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
-import { movePrice, settle, startTestApp, type TestApp } from '../support/app.js';
+import { movePrice, settle, startBtcGrid, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
 
 const OPERATOR: Actor = { id: 'ops', via: 'cli', role: 'operator' };
@@ -23,18 +23,8 @@ describe('pre-trade checks (paper)', () => {
       prefix: testPrefix(),
       env: { RISK_VOLATILITY_PCT: '90', RISK_PRICE_JUMP_PCT: '90', ...env },
     });
-    await movePrice(app.rt, 'BTCUSDT', '100000');
     // Lines every 2,000 from 90,000 to 110,000: five buys below the price, five cells bought at start.
-    const g = await app.rt.grids.create(OPERATOR, {
-      symbol: 'BTCUSDT',
-      lower: '90000',
-      upper: '110000',
-      grids: 10,
-      investment: '10000',
-    });
-    if (!g.ok) throw new Error(g.error.message);
-    await settle(app.rt);
-    return g.value.id;
+    return startBtcGrid(app.rt);
   }
   afterEach(async () => {
     await app?.close();

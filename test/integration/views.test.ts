@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
-import { movePrice, settle, startTestApp, type TestApp } from '../support/app.js';
+import { movePrice, settle, startBtcGrid, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
 
 const OPERATOR: Actor = { id: 'ops', via: 'cli', role: 'operator' };
@@ -15,17 +15,7 @@ describe('views (paper)', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     app = await startTestApp({ databaseUrl: db.url, prefix: testPrefix() });
-    await movePrice(app.rt, 'BTCUSDT', '100000');
-    const g = await app.rt.grids.create(OPERATOR, {
-      symbol: 'BTCUSDT',
-      lower: '90000',
-      upper: '110000',
-      grids: 10,
-      investment: '10000',
-    });
-    if (!g.ok) throw new Error(g.error.message);
-    gridId = g.value.id;
-    await settle(app.rt);
+    gridId = await startBtcGrid(app.rt);
     // Down through two buys, back up through their sells: two completed cycles.
     await movePrice(app.rt, 'BTCUSDT', '95500');
     await settle(app.rt);

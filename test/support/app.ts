@@ -1,12 +1,15 @@
 import type { Job, Queue } from 'bullmq';
+import type { Chat } from '../../src/bot/start.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { createRuntime, type Runtime, type Services, startWorker } from '../../src/runtime.js';
+import { createRuntime, type Runtime, type Services, startNotifier, startWorker } from '../../src/runtime.js';
 import { REDIS_URL } from './services.js';
 
 export interface TestApp {
   readonly rt: Runtime;
   readonly worker: Services | null;
+  /** The bot role (chat transports, notification delivery), when asked for. */
+  readonly bot: (Services & { chat: Chat }) | null;
   close(): Promise<void>;
 }
 
@@ -15,6 +18,7 @@ export async function startTestApp(options: {
   databaseUrl: string;
   prefix: string;
   worker?: boolean;
+  bot?: boolean;
   env?: Record<string, string>;
 }): Promise<TestApp> {
   const config = loadConfig({
@@ -30,10 +34,13 @@ export async function startTestApp(options: {
   const log = createLogger({ level: config.LOG_LEVEL, format: 'json', isTty: false });
   const rt = await createRuntime(config, log);
   const worker = options.worker === false ? null : await startWorker(rt);
+  const bot = options.bot ? await startNotifier(rt) : null;
   return {
     rt,
     worker,
+    bot,
     async close() {
+      await bot?.stop();
       // As main.ts does on SIGTERM, shutdown is bounded: a worker that does not stop in time is left behind, and
       // said so (seen once in CI after the Bybit faults test, not reproduced since).
       const stopped = await Promise.race([
@@ -89,4 +96,19 @@ export async function settle(rt: Runtime, timeoutMs = 15_000): Promise<void> {
 
 export async function failedJobs(rt: Runtime): Promise<Job[]> {
   return (await Promise.all(Object.values(rt.queues).map((q) => q.getFailed()))).flat();
+}
+
+/**
+ * The grid most tests trade: BTCUSDT from 90,000 to 110,000 in 10 lines of 2,000, 10,000 invested, started at a price
+ * of 100,000 (five buys below, five cells bought at start). Returns its id once its orders are out.
+ */
+export async function startBtcGrid(rt: Runtime, overrides: Record<string, unknown> = {}): Promise<string> {
+  await movePrice(rt, 'BTCUSDT', '100000');
+  const g = await rt.grids.create(
+    { id: 'test-setup', via: 'cli', role: 'operator' },
+    { symbol: 'BTCUSDT', lower: '90000', upper: '110000', grids: 10, investment: '10000', ...overrides },
+  );
+  if (!g.ok) throw new Error(g.error.message);
+  await settle(rt);
+  return g.value.id;
 }

@@ -1,0 +1,148 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log/logger.js';
+import type { Runtime } from '../runtime.js';
+import { VERSION } from '../version.js';
+import { profitPerGridImage } from './chat-charts.js';
+import { ChatCommands, type ChatDeps } from './commands.js';
+import { DiscordChat } from './discord.js';
+import { type Destination, NotificationRouter } from './notifications.js';
+import { NotifyPrefs } from './notify-prefs.js';
+import { TelegramChat } from './telegram.js';
+
+export interface Chat {
+  readonly commands: ChatCommands;
+  readonly router: NotificationRouter;
+  readonly telegram: TelegramChat | null;
+  readonly discord: DiscordChat | null;
+  stop(): Promise<void>;
+}
+
+/** Where alerts go, from the configuration (see .env.example). */
+export function destinations(config: Config): Destination[] {
+  const out: Destination[] = [];
+  if (config.TELEGRAM_BOT_TOKEN) {
+    if (config.TELEGRAM_ALERT_CHAT_ID) {
+      const topic = config.TELEGRAM_ALERT_TOPIC_ID;
+      out.push({
+        kind: 'telegram',
+        id: `tg-${config.TELEGRAM_ALERT_CHAT_ID}${topic ? `-${topic}` : ''}`,
+        chatId: config.TELEGRAM_ALERT_CHAT_ID,
+        ...(topic ? { topicId: topic } : {}),
+      });
+    } else {
+      // Every operator's private chat, each with their own choices (/notify).
+      for (const user of config.TELEGRAM_ALLOWED_USERS ?? [])
+        out.push({ kind: 'telegram', id: `tg-${user}`, chatId: user, userId: user });
+    }
+  }
+  if (config.DISCORD_BOT_TOKEN && config.DISCORD_ALERT_CHANNEL_ID)
+    out.push({
+      kind: 'discord',
+      id: `dc-${config.DISCORD_ALERT_CHANNEL_ID}`,
+      channelId: config.DISCORD_ALERT_CHANNEL_ID,
+    });
+  if (config.NOTIFY_WEBHOOK_URL && config.NOTIFY_WEBHOOK_SECRET)
+    out.push({
+      kind: 'webhook',
+      id: 'webhook',
+      url: config.NOTIFY_WEBHOOK_URL,
+      secret: config.NOTIFY_WEBHOOK_SECRET,
+    });
+  return out;
+}
+
+/**
+ * The chat side of the bot role: the command layer, the transports whose tokens are set, and the notification
+ * router. One process at a time should run it (Telegram allows one poller per token).
+ */
+export async function startChat(rt: Runtime, log: Logger, nowMs: () => number = Date.now): Promise<Chat> {
+  const { config } = rt;
+  const prefs = new NotifyPrefs(rt.ds);
+  const deps: ChatDeps = {
+    ds: rt.ds,
+    redis: rt.redis,
+    prefix: config.QUEUE_PREFIX,
+    grids: rt.grids,
+    risk: rt.risk,
+    views: rt.views,
+    market: rt.market,
+    prices: rt.prices,
+    instrument: (symbol) => rt.exchange.instrument(symbol),
+    symbols: rt.symbols,
+    prefs,
+    mode: config.TRADING_MODE,
+    version: VERSION,
+    roles: {
+      telegram: {
+        operators: config.TELEGRAM_ALLOWED_USERS ?? [],
+        readonly: config.TELEGRAM_READONLY_USERS ?? [],
+      },
+      discord: {
+        operators: config.DISCORD_ALLOWED_USERS ?? [],
+        readonly: config.DISCORD_READONLY_USERS ?? [],
+      },
+    },
+    nowMs,
+    confirmTtlMs: config.CHAT_CONFIRM_TTL_MS,
+  };
+  const commands = new ChatCommands(deps);
+  const telegram = config.TELEGRAM_BOT_TOKEN
+    ? new TelegramChat({
+        token: config.TELEGRAM_BOT_TOKEN,
+        ...(config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT } : {}),
+        commands,
+        log: log.child({ component: 'telegram' }),
+        chatGapMs: config.TELEGRAM_CHAT_GAP_MS,
+        ...(config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET
+          ? {
+              webhook: {
+                url: config.TELEGRAM_WEBHOOK_URL,
+                secret: config.TELEGRAM_WEBHOOK_SECRET,
+                port: config.TELEGRAM_WEBHOOK_PORT,
+              },
+            }
+          : {}),
+      })
+    : null;
+  const discord =
+    config.DISCORD_BOT_TOKEN && config.DISCORD_APPLICATION_ID
+      ? new DiscordChat({
+          token: config.DISCORD_BOT_TOKEN,
+          applicationId: config.DISCORD_APPLICATION_ID,
+          ...(config.DISCORD_GUILD_ID ? { guildId: config.DISCORD_GUILD_ID } : {}),
+          ...(config.DISCORD_API_ROOT ? { apiRoot: config.DISCORD_API_ROOT } : {}),
+          commands,
+          log: log.child({ component: 'discord' }),
+          deferAfterMs: config.DISCORD_DEFER_AFTER_MS,
+        })
+      : null;
+  const router = new NotificationRouter({
+    ds: rt.ds,
+    redis: rt.redis,
+    prefix: config.QUEUE_PREFIX,
+    deliveries: rt.queues.deliveries,
+    destinations: destinations(config),
+    prefs,
+    senders: {
+      ...(telegram ? { telegram: (chat, reply, topic) => telegram.send(chat, reply, topic) } : {}),
+      ...(discord ? { discord: (channel, reply) => discord.send(channel, reply) } : {}),
+    },
+    digestMs: config.NOTIFY_DIGEST_MS,
+    log: log.child({ component: 'notify' }),
+    chart: () => profitPerGridImage(deps),
+  });
+  await telegram?.start();
+  await discord?.start();
+  if (telegram) log.info('Telegram bot running');
+  if (discord) log.info('Discord bot running');
+  return {
+    commands,
+    router,
+    telegram,
+    discord,
+    async stop() {
+      await telegram?.stop();
+      await discord?.stop();
+    },
+  };
+}
