@@ -145,6 +145,12 @@ describe('Telegram chat-ops', () => {
     before = seen();
     tg.userPresses(ALICE, ALICE.id, reset.message_id, ok(reset));
     await tg.waitForMessage((m) => fresh(before)(m) && body(m).includes('Kill switch off'));
+    // /risk keeps the incident on show after the reset.
+    const risk = await said(ALICE, '/risk')((m) => body(m).startsWith('Risk'));
+    expect(body(risk)).toMatch(/kill switch off\n/);
+    expect(body(risk)).toMatch(
+      /last incident #\d+ at .+: manual: telegram 1001 by telegram:1001; 1 grids stopped/,
+    );
     expect(await app.rt.risk.isKilled()).toBe(false);
     expect(tg.sent().filter((m) => body(m).startsWith('🚨 KILL SWITCH ON'))).toHaveLength(1);
   });
@@ -252,8 +258,19 @@ describe('Telegram chat-ops', () => {
     expect(body(market)).toMatch(/top gainers: .+\ntop losers: .+\ntrending: .+/);
     const daily = await said(ALICE, '/daily')((m) => body(m).includes('Daily report'));
     expect(daily.method).toBe('sendPhoto');
+    // A day of stored 1-minute candles swinging between 96,000 and 104,000: the backtest trades them.
+    await app.rt.ds.query(
+      `INSERT INTO ohlcv (symbol, interval, open_time, open, high, low, close, volume)
+       SELECT 'BTCUSDT', '1', date_trunc('minute', now()) - (i || ' minutes')::interval,
+              round((100000 + 4000 * sin(i / 60.0))::numeric, 2), round((100050 + 4000 * sin(i / 60.0))::numeric, 2),
+              round((99950 + 4000 * sin(i / 60.0))::numeric, 2), round((100000 + 4000 * sin((i - 1) / 60.0))::numeric, 2), 1
+         FROM generate_series(2, 1380) AS i
+       ON CONFLICT DO NOTHING`,
+    );
     const bt = await said(ALICE, '/backtest BTCUSDT 90000 110000 10 1')((m) => body(m).includes('acktest'));
-    expect(body(bt)).toMatch(/Backtest BTCUSDT, 1 days: net -?\d|no BTCUSDT 1 candles stored/);
+    expect(bt.method).toBe('sendPhoto');
+    expect(body(bt)).toMatch(/^Backtest BTCUSDT, 1 days: net -?\d/);
+    expect(body(bt)).toMatch(/\d+ buys, \d+ sells/);
     expect(body(await said(ALICE, '/version')((m) => body(m).startsWith('GridOps')))).toContain('mode paper');
     expect(body(await said(BOB, '/help')((m) => body(m).startsWith('GridOps commands')))).not.toContain(
       '/kill',
@@ -343,5 +360,46 @@ describe('Telegram webhook mode', () => {
     expect((await post({ 'x-telegram-bot-api-secret-token': 'hook-secret_1' })).status).toBe(200);
     const reply = await tg.waitForMessage((m) => m.chat.id === ALICE.id);
     expect(reply.text).toMatch(/^GridOps \S+\nmode paper/);
+  });
+});
+
+/** Alerts to a forum topic of a group: each message carries the topic's thread id. */
+describe('Telegram alerts to a forum topic', () => {
+  let tg: FakeTelegram;
+  let db: TestDatabase;
+  let app: TestApp;
+  const FORUM = { id: -1009876543, type: 'supergroup', title: 'desk', is_forum: true } as const;
+
+  beforeAll(async () => {
+    tg = await startFakeTelegram({ repeatedPollFloorSeconds: 0 });
+    tg.registerChat(FORUM);
+    db = await createTestDatabase();
+    app = await startTestApp({
+      databaseUrl: db.url,
+      prefix: testPrefix(),
+      bot: true,
+      env: {
+        TELEGRAM_BOT_TOKEN: tg.token,
+        TELEGRAM_API_ROOT: tg.apiRoot,
+        TELEGRAM_ALLOWED_USERS: String(ALICE.id),
+        TELEGRAM_ALERT_CHAT_ID: String(FORUM.id),
+        TELEGRAM_ALERT_TOPIC_ID: '7',
+        TELEGRAM_CHAT_GAP_MS: '0',
+      },
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+    await tg?.close();
+  });
+
+  it('a grid started is said in the topic, and not in the operator’s private chat', async () => {
+    await startBtcGrid(app.rt);
+    const m = await tg.waitForMessage(
+      (x) => x.chat.id === FORUM.id && (x.text ?? '').includes('grid g1 started'),
+    );
+    expect(m.message_thread_id).toBe(7);
+    expect(tg.sent().filter((x) => x.chat.id === ALICE.id)).toEqual([]);
   });
 });
