@@ -2,14 +2,19 @@ import { benchBacktest } from './backtest.js';
 import { benchCharts } from './charts.js';
 import { benchKill } from './kill.js';
 import { benchFillLatency, benchScale } from './paper.js';
+import { benchWebhook } from './webhook.js';
 
-/** `npm run bench [section ...]`: prints figures, asserts nothing about time. Sections: backtest, latency, scale. */
+/**
+ * `npm run bench [section ...]`: prints figures, asserts nothing about time. Sections: backtest, latency, scale, kill,
+ * charts, webhook.
+ */
 const sections: Record<string, () => void | Promise<void>> = {
   backtest: benchBacktest,
   latency: benchFillLatency,
   scale: () => benchScale(Number(process.env.BENCH_SCALE_SECONDS ?? 60)),
   kill: benchKill,
   charts: benchCharts,
+  webhook: () => benchWebhook(),
 };
 
 const only = process.argv.slice(2);

@@ -48,6 +48,24 @@ export const EnvSchema = z.object({
   MARKET_SEED: z.coerce.number().int().default(1),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HTTP_HOST: z.string().default('127.0.0.1'),
+  // HTTP API (issue 8). Without API_TOKEN nobody is asked for a token, so the server binds to loopback only.
+  API_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  /** A token that may only read (GET); refused with 403 on anything that changes state. */
+  API_READONLY_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  /** Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs), for the webhook's allowlist. */
+  HTTP_TRUST_PROXY: z.string().optional(),
+  /** The TradingView webhook's shared secret (in the alert body: TradingView cannot sign); unset: the route is off. */
+  TV_PASSPHRASE: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
+  /** Source addresses allowed to post alerts (comma-separated addresses or CIDRs); unset: any. */
+  TV_ALLOWED_IPS: z
+    .string()
+    .regex(/^[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*$/, { error: 'must be comma-separated IPs or CIDRs' })
+    .optional(),
+  TV_BODY_LIMIT: z.coerce.number().int().min(256).max(1_048_576).default(8192),
+  /** Alerts per minute from one source address; more get 429. */
+  TV_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  /** An alert without an id whose body repeats within this window is a duplicate. */
+  TV_DEDUPE_WINDOW_MS: z.coerce.number().int().min(0).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Force JSON or pretty logs; by default pretty on a terminal, JSON otherwise. */
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),

@@ -2,6 +2,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import cron from 'node-cron';
 import type { DataSource } from 'typeorm';
+import { AlertProcessor } from './app/alerts.js';
 import { applyGridsFile, createDemoGrids } from './app/bootstrap-grids.js';
 import { ExecutionRouter } from './app/execution-router.js';
 import { GridProcessor } from './app/grid-processor.js';
@@ -27,6 +28,7 @@ import { PaperExchange } from './exchange/paper/paper-exchange.js';
 import { buildHttpServer } from './http/server.js';
 import { QueueGridEventBus, QueueNotifier } from './jobs/bus.js';
 import {
+  alertHandler,
   gridEventHandler,
   maintenanceHandler,
   notificationHandler,
@@ -51,6 +53,10 @@ import { ReplayMarket } from './market/replay-market.js';
 import { SimulatedMarket } from './market/simulated-market.js';
 
 export type Role = Config['ROLE'];
+
+/** Recorded alerts that never reached the queue (a crash between the two) are applied by a sweep this often. */
+const ALERT_SWEEP_EVERY_MS = 30_000;
+const ALERT_SWEEP_AFTER_MS = 10_000;
 
 /** Everything a process holds, wired once. Only this file and main.ts know which concrete pieces run. */
 export interface Runtime {
@@ -347,7 +353,24 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
       config.WORKER_CONCURRENCY,
     ),
     queueWorker(rt, QUEUES.maintenance, maintenanceHandler(rt.reconciler, rt.monitor), 1),
+    // Alerts are applied in order per symbol under a lock held on a pooled connection (src/app/alerts.ts): one job at
+    // a time holds at most one connection, so no pool size can deadlock; each job applies everything pending.
+    queueWorker(
+      rt,
+      QUEUES.alerts,
+      alertHandler(
+        new AlertProcessor({
+          ds: rt.ds,
+          grids: rt.grids,
+          notifier: new QueueNotifier(queues[QUEUES.notifications]),
+          log,
+        }),
+        ALERT_SWEEP_AFTER_MS,
+      ),
+      1,
+    ),
   ];
+  await queues[QUEUES.alerts].upsertJobScheduler('sweep', { every: ALERT_SWEEP_EVERY_MS }, { name: 'sweep' });
   await queues[QUEUES.maintenance].upsertJobScheduler(
     'reconcile',
     { every: config.RECONCILE_EVERY_MS },
@@ -554,16 +577,22 @@ async function createConfiguredGrids(rt: Runtime, gridsFile: GridsFile | null): 
   }
 }
 
-/** The api role: health now (the REST API and webhooks attach to the same server). */
-export async function startApi(rt: Runtime): Promise<Services> {
-  const server = buildHttpServer(rt.log, {
-    checks: {
-      postgres: () => rt.ds.query('SELECT 1'),
-      redis: () => rt.redis.ping(),
-      exchange: () => rt.exchange.balances(),
-    },
-  });
-  const address = await server.listen({ port: rt.config.HTTP_PORT, host: rt.config.HTTP_HOST });
-  rt.log.info(`HTTP on ${address} (/healthz, /readyz)`);
-  return { stop: () => server.close() };
+/**
+ * The api role: health, the REST API and dashboard, metrics, the queue board and the TradingView webhook. Without
+ * API_TOKEN nothing asks for a token, so it listens on loopback only, whatever HTTP_HOST says.
+ */
+export async function startApi(rt: Runtime): Promise<Services & { address: string }> {
+  const { config, log } = rt;
+  const server = buildHttpServer(rt);
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.HTTP_HOST);
+  const host = config.API_TOKEN || loopback ? config.HTTP_HOST : '127.0.0.1';
+  if (!config.API_TOKEN) {
+    log.warn(
+      `API_TOKEN is unset: the API and dashboard need no token, so HTTP listens on ${host} only` +
+        (loopback ? '' : ` (not ${config.HTTP_HOST}); set API_TOKEN to serve other machines`),
+    );
+  }
+  const address = await server.app.listen({ port: config.HTTP_PORT, host });
+  log.info(`HTTP on ${address} (${server.summary})`);
+  return { address, stop: () => server.close() };
 }

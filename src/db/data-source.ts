@@ -7,6 +7,7 @@ import { Risk1764100000000 } from './migrations/1764100000000-risk.js';
 import { KillSellOff1764200000000 } from './migrations/1764200000000-kill-sell-off.js';
 import { TradeFeeQuote1764300000000 } from './migrations/1764300000000-trade-fee-quote.js';
 import { Chat1764350000000 } from './migrations/1764350000000-chat.js';
+import { AlertIntake1764400000000 } from './migrations/1764400000000-alert-intake.js';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   KillSellOff1764200000000,
   TradeFeeQuote1764300000000,
   Chat1764350000000,
+  AlertIntake1764400000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -106,6 +106,7 @@ export class Alert {
   @Column('text', { nullable: true }) outcome!: string | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'processed_at', nullable: true }) processedAt!: Date | null;
+  @Column('text', { nullable: true }) sender!: string | null;
 }
 
 @Entity({ name: 'audit_log' })

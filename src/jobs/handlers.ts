@@ -9,7 +9,13 @@ import { toPriceUnits } from '../engine/money.js';
 import type { PaperExchange } from '../exchange/paper/paper-exchange.js';
 import type { Logger } from '../log/logger.js';
 import type { PriceCache } from '../market/price-cache.js';
-import { GridEventPayload, NotificationPayload, PricePayload, ReportPayload } from './payloads.js';
+import {
+  AlertPayload,
+  GridEventPayload,
+  NotificationPayload,
+  PricePayload,
+  ReportPayload,
+} from './payloads.js';
 import { buildDailyReport } from './reports.js';
 
 function parse<T>(
@@ -102,5 +108,27 @@ export function maintenanceHandler(reconciler: Reconciler, monitor: { evaluate()
   return async (job: Job): Promise<void> => {
     if (job.name === 'risk-check') await monitor.evaluate();
     else await reconciler.run();
+  };
+}
+
+/**
+ * The alerts queue: a run that applies every recorded alert (asked for by the webhook as it records them), or the
+ * scheduled sweep that applies recorded alerts which never reached the queue.
+ */
+export function alertHandler(
+  processor: {
+    process(): Promise<number>;
+    sweep(olderThanMs: number): Promise<number>;
+  },
+  sweepAfterMs: number,
+) {
+  return async (job: Job): Promise<void> => {
+    if (job.name === 'sweep') {
+      await processor.sweep(sweepAfterMs);
+      return;
+    }
+    // The payload names the alerts that asked for this run (for the queue board); the run applies all pending ones.
+    parse(AlertPayload, job);
+    await processor.process();
   };
 }

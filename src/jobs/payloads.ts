@@ -52,6 +52,15 @@ export const ReportPayload = z.object({
   day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
 });
 
+/** Alerts the webhook recorded together; the rows hold the alerts themselves. */
+export const AlertPayload = z.object({
+  alertIds: z.array(z.string().regex(/^\d+$/)).min(1).max(1000),
+  symbols: z
+    .array(z.string().regex(/^[A-Z0-9]{2,20}$/))
+    .min(1)
+    .max(1000),
+});
+
 /** BullMQ refuses ':' and all-digit custom ids; ours use '-' and always start with a word. */
 export function jobId(...parts: (string | number)[]): string {
   return parts.join('-').replace(/[^A-Za-z0-9_.-]/g, '_');

@@ -17,6 +17,8 @@ export const QUEUES = {
   maintenance: 'maintenance',
   /** One job per notification and destination (a chat, a channel, the outgoing webhook), and fill digests. */
   deliveries: 'deliveries',
+  /** TradingView alerts, recorded by the webhook (which answers at once) and applied here, in order per symbol. */
+  alerts: 'alerts',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -1,0 +1,206 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { report, withDatabase } from './support.js';
+
+const REDIS = 'redis://127.0.0.1:6379';
+const PASSPHRASE = 'bench-passphrase';
+const TOKEN = 'bench-operator-token-0123456789';
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+const CONNECTIONS = Number(process.env.BENCH_WEBHOOK_CONNECTIONS ?? 16);
+const WARM_UP_SECONDS = 3;
+const DRAIN_LIMIT_MS = 30 * 60_000;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The app's queues and caches in Redis, once it has stopped. */
+async function dropKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS);
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
+      if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Alerts as TradingView sends them: one per symbol in turn, each with an id of its own (autocannon fills [<id>]). */
+function alertRequests(idPrefix: string): autocannon.Request[] {
+  return SYMBOLS.map((symbol) => ({
+    method: 'POST',
+    path: '/webhook/tradingview',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      symbol,
+      action: 'sell',
+      price: 97250.0,
+      zone: 'resistance',
+      id: `${idPrefix}-[<id>]`,
+      passphrase: PASSPHRASE,
+    }),
+  }));
+}
+
+async function load(url: string, idPrefix: string, seconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    idReplacement: true,
+    requests: alertRequests(idPrefix),
+  });
+}
+
+function accepted(r: autocannon.Result): number {
+  return r.statusCodeStats?.['202']?.count ?? 0;
+}
+
+function line(label: string, r: autocannon.Result, count: number): void {
+  const perSecond = count / (r.duration || 1);
+  report(
+    label,
+    `${Math.round(perSecond).toLocaleString('en-US')}/s`,
+    `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms (${count.toLocaleString('en-US')} in ${r.duration.toFixed(1)} s; ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)`,
+  );
+}
+
+/**
+ * `npm run bench -- webhook`: TradingView alerts into the running app (`node dist/src/main.js`, every role in one
+ * process, as `npm start` runs it) over loopback with autocannon, beside a bare Fastify route in its own process;
+ * then waits until every accepted alert is processed and checks accepted = recorded = processed.
+ */
+export async function benchWebhook(seconds = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 30)): Promise<void> {
+  console.log(`\nWebhook intake (autocannon, ${CONNECTIONS} connections, ${seconds} s each, loopback)`);
+
+  const bare = spawn(process.execPath, ['dist/bench/webhook-bare.js'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const bareUrl = await new Promise<string>((resolve) =>
+    bare.stdout!.once('data', (d) => resolve(String(d).trim())),
+  );
+  let bareResult: autocannon.Result;
+  try {
+    await load(bareUrl, 'warm', WARM_UP_SECONDS);
+    bareResult = await load(bareUrl, 'bare', seconds);
+  } finally {
+    await stop(bare);
+  }
+
+  await withDatabase(async (databaseUrl) => {
+    const port = await freePort();
+    const prefix = `bench_${randomBytes(3).toString('hex')}`;
+    const app = spawn(process.execPath, ['dist/src/main.js'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: REDIS,
+        QUEUE_PREFIX: prefix,
+        HTTP_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        API_TOKEN: TOKEN,
+        TV_PASSPHRASE: PASSPHRASE,
+        // One sender (this benchmark) posts everything: the per-sender limit would be the figure otherwise.
+        TV_RATE_LIMIT: '100000000',
+      },
+    });
+    const db = new pg.Client({ connectionString: databaseUrl });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await db.connect();
+      // Ready once the demo grids run (they need the first prices).
+      for (let i = 0; ; i++) {
+        if (app.exitCode !== null) throw new Error('the app exited during start-up');
+        if (i > 1200) throw new Error('the app did not start its demo grids within 2 minutes');
+        const up = await fetch(`${base}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        const grids = await db.query(`SELECT count(*)::int AS n FROM grid WHERE status = 'running'`).then(
+          (r) => (r.rows[0] as { n: number }).n,
+          () => 0,
+        );
+        if (up && grids === SYMBOLS.length) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+
+      await load(base, 'warm', WARM_UP_SECONDS);
+      const run = await load(base, 'run', seconds);
+      line('bare Fastify route (JSON parse, 202)', bareResult, bareResult['2xx']);
+      line('webhook: alerts accepted (recorded and queued)', run, accepted(run));
+      const ratio = (accepted(run) / run.duration / (bareResult['2xx'] / bareResult.duration)).toFixed(2);
+      const p99Ratio = (run.latency.p99 / Math.max(bareResult.latency.p99, 1)).toFixed(1);
+      report('webhook / bare route', `${ratio}x the throughput`, `p99 ${p99Ratio}x`);
+
+      const t0 = performance.now();
+      const counts = async () =>
+        (
+          await db.query(
+            `SELECT count(*)::int AS recorded, count(*) FILTER (WHERE processed)::int AS processed,
+                    count(DISTINCT external_id)::int AS distinct_ids FROM alert`,
+          )
+        ).rows[0] as { recorded: number; processed: number; distinct_ids: number };
+      // Settled: everything recorded is processed, and nothing new was recorded since the last look (requests
+      // still in flight when autocannon stopped finish on the server).
+      let c = await counts();
+      for (let previous = -1; ; ) {
+        if (
+          (c.processed === c.recorded && c.recorded === previous) ||
+          performance.now() - t0 > DRAIN_LIMIT_MS
+        )
+          break;
+        previous = c.recorded;
+        await new Promise((r) => setTimeout(r, 250));
+        c = await counts();
+      }
+      const drainS = (performance.now() - t0) / 1000;
+      // autocannon stops counting at the deadline with requests still in flight: the app's own count of 202s, read
+      // once everything has settled, is the number of alerts it accepted.
+      const metrics = await (
+        await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).text();
+      const total = Number(
+        /^gridops_webhook_requests_total\{outcome="accepted"\} (\d+)$/m.exec(metrics)?.[1] ?? Number.NaN,
+      );
+      report(
+        'alerts accepted / recorded / processed',
+        `${total} / ${c.recorded} / ${c.processed}`,
+        total === c.recorded && c.recorded === c.processed && c.distinct_ids === c.recorded
+          ? 'equal: nothing lost, nothing doubled'
+          : 'MISMATCH',
+      );
+      report(
+        'backlog applied after the load stopped',
+        `${drainS.toFixed(1)} s`,
+        `the worker applies ~${Math.round(c.processed / (seconds + WARM_UP_SECONDS + drainS))}/s over the whole run`,
+      );
+    } finally {
+      await db.end().catch(() => undefined);
+      await stop(app);
+      await dropKeys(prefix);
+    }
+  });
+}

@@ -1,0 +1,444 @@
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../log/logger.js';
+import type { Actor } from './actor.js';
+import type { GridService, GridSummary } from './grid-service.js';
+import type { Notification, NotificationSink } from './ports.js';
+import {
+  ACTIONS,
+  ALERT_SOURCE,
+  type AlertAction,
+  type AlertOperation,
+  type ParsedAlert,
+} from './tradingview.js';
+
+export const TRADINGVIEW_ACTOR: Actor = { id: 'tradingview', via: 'webhook', role: 'operator' };
+
+export interface AlertView {
+  readonly id: string;
+  readonly source: string;
+  readonly externalId: string | null;
+  readonly symbol: string | null;
+  readonly action: string;
+  readonly price: string | null;
+  readonly zone: string | null;
+  readonly sender: string | null;
+  readonly processed: boolean;
+  readonly outcome: string | null;
+  readonly receivedAt: string;
+  readonly processedAt: string | null;
+}
+
+export interface IntakeResult {
+  readonly alertId: string;
+  /** Already recorded under the same id: acknowledged, not acted on again. */
+  readonly duplicate: boolean;
+}
+
+/** Where recorded alerts go to be applied: the `alerts` queue in the app. */
+export interface AlertQueue {
+  enqueue(alerts: readonly { readonly id: string; readonly symbol: string }[]): Promise<void>;
+}
+
+interface Pending {
+  readonly alert: ParsedAlert;
+  readonly sender: string | null;
+  readonly resolve: (r: IntakeResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const MAX_BATCH = 256;
+/** What one job of the alerts queue may carry (its payload schema allows 1,000). */
+const MAX_JOB_ALERTS = 1000;
+// One write at a time (group commit): the alerts that arrive meanwhile make the next batch. Measured here, two or
+// four writes at once made batches smaller and each alert dearer (a socket write per statement is the cost).
+const MAX_IN_FLIGHT = 1;
+
+/**
+ * Records alerts and hands them to the queue. Under load, alerts that arrive while a write is in flight go together
+ * in the next one (one INSERT for the lot): at low load each alert is written alone and at once, so batching costs no
+ * latency. A duplicate id is found by the table's unique key, in the same statement. Senders are answered once their
+ * alerts are recorded; the queue is told right after.
+ */
+export class AlertIntake {
+  private pending: Pending[] = [];
+  private inFlight = 0;
+  private toQueue: { id: string; symbol: string }[] = [];
+  private queueing: Promise<void> | null = null;
+
+  constructor(private readonly deps: { ds: DataSource; queue: AlertQueue; log: Logger }) {}
+
+  submit(alert: ParsedAlert, sender: string | null): Promise<IntakeResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ alert, sender, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      this.inFlight++;
+      void this.write(batch).finally(() => {
+        this.inFlight--;
+        this.kick();
+      });
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    let rows: { n: number; id: string; inserted: boolean }[];
+    try {
+      rows = (await this.deps.ds.query(
+        `WITH input AS (
+           SELECT nextval('alert_id_seq') AS id, t.*
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                  WITH ORDINALITY AS t(external_id, symbol, type, payload, sender, n)),
+         ins AS (
+           INSERT INTO alert (id, source, external_id, symbol, type, payload, sender)
+           SELECT id, '${ALERT_SOURCE}', external_id, symbol, type, payload::jsonb, sender FROM input ORDER BY n
+           ON CONFLICT (source, external_id) DO NOTHING RETURNING id)
+         SELECT input.n::int AS n, input.id::text AS id, ins.id IS NOT NULL AS inserted
+           FROM input LEFT JOIN ins ON ins.id = input.id ORDER BY input.n`,
+        [
+          batch.map((p) => p.alert.externalId),
+          batch.map((p) => p.alert.symbol),
+          batch.map((p) => p.alert.action),
+          batch.map((p) => JSON.stringify(p.alert.payload)),
+          batch.map((p) => p.sender),
+        ],
+      )) as { n: number; id: string; inserted: boolean }[];
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    // Recorded is accepted: the senders are answered now, and the queue hears of the alerts right after (the
+    // worker's sweep applies recorded alerts that never reached it, should this process die in between).
+    for (const r of rows) {
+      const p = batch[r.n - 1]!;
+      if (r.inserted) p.resolve({ alertId: r.id, duplicate: false });
+      else
+        this.existingId(p.alert.externalId).then(
+          (alertId) => p.resolve({ alertId, duplicate: true }),
+          (e: unknown) => p.reject(e),
+        );
+    }
+    this.toQueue.push(
+      ...rows.filter((r) => r.inserted).map((r) => ({ id: r.id, symbol: batch[r.n - 1]!.alert.symbol })),
+    );
+    // pump() always awaits before it ends, so it is recorded as running before it can finish.
+    if (this.toQueue.length > 0 && this.queueing === null) this.queueing = this.pump();
+  }
+
+  /**
+   * Hands recorded alerts to the queue in the order recorded, without holding up the next write; the alerts recorded
+   * while one job is being added go together in the next job.
+   */
+  private async pump(): Promise<void> {
+    try {
+      while (this.toQueue.length > 0) {
+        const next = this.toQueue.splice(0, MAX_JOB_ALERTS);
+        try {
+          await this.deps.queue.enqueue(next);
+        } catch (e) {
+          this.deps.log.warn(
+            `alerts recorded but not queued (the sweep will apply them): ${(e as Error).message}`,
+          );
+        }
+      }
+    } finally {
+      this.queueing = null;
+    }
+  }
+
+  /** Resolves once every alert recorded so far has been handed to the queue (or failed to be). */
+  async flushed(): Promise<void> {
+    while (this.queueing) await this.queueing;
+  }
+
+  private async existingId(externalId: string | null): Promise<string> {
+    const [row] = (await this.deps.ds.query(
+      `SELECT id::text FROM alert WHERE source = $1 AND external_id = $2`,
+      [ALERT_SOURCE, externalId],
+    )) as { id: string }[];
+    return row?.id ?? '';
+  }
+}
+
+const PAST: Record<AlertOperation, string> = { resume: 'resumed', pause: 'paused', stop: 'stopped' };
+/** Grids already where the operation would take them: said, not asked again of the service. */
+const ALREADY: Record<AlertOperation, readonly GridSummary['status'][]> = {
+  resume: ['running'],
+  pause: ['paused'],
+  stop: [],
+};
+/** Alerts applied between two writes of their outcomes. */
+const CHUNK = 500;
+/** A chunk of several alerts reaches the chat as one message listing this many. */
+const DIGEST_LINES = 10;
+
+interface Applied {
+  readonly id: string;
+  readonly symbol: string;
+  readonly action: string;
+  readonly title: string;
+  readonly outcome: string;
+  readonly severity: Notification['severity'];
+}
+
+/**
+ * Applies recorded alerts: each symbol's in the order they were recorded (a "sell" then a "buy" must not swap), under
+ * a Postgres advisory lock per symbol so that any number of workers agree. Outcomes are written a chunk at a time,
+ * after the chat has been told; alerts applied but not yet marked when a process dies are applied again, which the
+ * grid operations make harmless (a grid already paused stays paused, and that is the outcome recorded).
+ */
+export class AlertProcessor {
+  constructor(
+    private readonly deps: {
+      ds: DataSource;
+      grids: GridService;
+      notifier: NotificationSink;
+      log: Logger;
+    },
+  ) {}
+
+  /**
+   * Applies every unprocessed alert, each symbol's in order. The queue keeps at most one of these jobs waiting (and
+   * one running), so under a burst each run applies everything recorded while the previous one ran.
+   */
+  async process(): Promise<number> {
+    const pending = (await this.deps.ds.query(
+      `SELECT DISTINCT symbol FROM alert WHERE NOT processed AND source = $1 AND symbol IS NOT NULL`,
+      [ALERT_SOURCE],
+    )) as { symbol: string }[];
+    return this.drain(pending.map((p) => p.symbol));
+  }
+
+  /** Applies recorded alerts older than `olderThanMs` that never reached the queue (or whose job gave up). */
+  async sweep(olderThanMs: number): Promise<number> {
+    const stale = (await this.deps.ds.query(
+      `SELECT DISTINCT symbol FROM alert
+        WHERE NOT processed AND source = $1 AND symbol IS NOT NULL
+          AND created_at < now() - make_interval(secs => $2 / 1000.0)`,
+      [ALERT_SOURCE, olderThanMs],
+    )) as { symbol: string }[];
+    return this.drain(stale.map((s) => s.symbol));
+  }
+
+  private async drain(symbols: readonly string[]): Promise<number> {
+    // Sorted: workers taking overlapping sets of locks take them in one order, so they cannot deadlock.
+    const sorted = [...new Set(symbols)].sort();
+    if (sorted.length === 0) return 0;
+    // One connection holds the locks, whatever the number of symbols: no pool size can deadlock a worker. Session
+    // locks rather than a transaction save two round trips per job; they go with the connection if this process dies.
+    const runner = this.deps.ds.createQueryRunner();
+    await runner.connect();
+    let locked = false;
+    try {
+      await runner.query(`SELECT pg_advisory_lock(727276, hashtext(s)) FROM unnest($1::text[]) AS s`, [
+        sorted,
+      ]);
+      locked = true;
+      let total = 0;
+      for (;;) {
+        // Read after the locks are held (a statement of its own, so it sees what the previous holder wrote).
+        const [{ batch }] = (await runner.query(
+          `SELECT json_build_object(
+             'alerts', (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM (
+               SELECT id::text, symbol, type, payload FROM alert
+                WHERE symbol = ANY($1::text[]) AND NOT processed AND source = $2 ORDER BY id LIMIT ${CHUNK}) a),
+             'grids', (SELECT coalesce(json_agg(g ORDER BY g.created_at, g.id), '[]') FROM (
+               SELECT id, name, symbol, status, created_at FROM grid
+                WHERE symbol = ANY($1::text[]) AND status <> 'stopped') g)) AS batch`,
+          [sorted, ALERT_SOURCE],
+        )) as [{ batch: { alerts: PendingAlert[]; grids: GridRow[] } }];
+        const alerts = batch.alerts;
+        if (alerts.length === 0) break;
+        const done: Applied[] = [];
+        const grids = new SymbolGrids(this.deps.ds, sorted, batch.grids);
+        for (const a of alerts) done.push(await this.apply(a.symbol, a, grids));
+        // Told first, then marked: a crash in between repeats the message (its key lets the queue drop a repeat)
+        // rather than losing it.
+        await this.notify(done);
+        const last = alerts.length < CHUNK;
+        await runner.query(
+          `WITH marked AS (
+             UPDATE alert a SET processed = true, outcome = u.outcome, processed_at = now()
+               FROM unnest($1::bigint[], $2::text[]) AS u(id, outcome) WHERE a.id = u.id AND NOT a.processed
+             RETURNING 1)
+           SELECT count(*) FROM marked${last ? ', pg_advisory_unlock_all()' : ''}`,
+          [done.map((d) => d.id), done.map((d) => d.outcome)],
+        );
+        total += alerts.length;
+        if (last) {
+          locked = false;
+          break;
+        }
+      }
+      return total;
+    } finally {
+      // A connection goes back to the pool without locks, whatever happened.
+      if (locked) await runner.query(`SELECT pg_advisory_unlock_all()`).catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  private async apply(symbol: string, alert: PendingAlert, symbolGrids: SymbolGrids): Promise<Applied> {
+    const operation = Object.hasOwn(ACTIONS, alert.type) ? ACTIONS[alert.type as AlertAction] : undefined;
+    const gridRef = typeof alert.payload.grid === 'string' ? alert.payload.grid : null;
+    const price = typeof alert.payload.price === 'string' ? ` @ ${alert.payload.price}` : '';
+    const zone = typeof alert.payload.zone === 'string' ? ` (${alert.payload.zone})` : '';
+    const title = `TradingView ${alert.type} ${symbol}${price}${zone}`;
+    if (!operation) {
+      // Only parsed alerts are recorded; a row edited by hand is refused rather than guessed at.
+      return {
+        id: alert.id,
+        symbol,
+        action: alert.type,
+        title,
+        outcome: `unknown action ${alert.type}`,
+        severity: 'warning',
+      };
+    }
+    const grids = (await symbolGrids.active()).filter(
+      (g) => g.symbol === symbol && (gridRef === null || g.id === gridRef || g.name === gridRef),
+    );
+    const lines: string[] = [];
+    let applied = 0;
+    let refused = 0;
+    if (grids.length === 0) {
+      lines.push(gridRef ? `no active grid ${gridRef} on ${symbol}` : `no active grid on ${symbol}`);
+    }
+    for (const g of grids) {
+      if (ALREADY[operation].includes(g.status)) {
+        lines.push(`${g.id} already ${g.status}`);
+        continue;
+      }
+      const r = await this.deps.grids[operation](TRADINGVIEW_ACTOR, g.id);
+      symbolGrids.changed();
+      if (r.ok) {
+        applied++;
+        lines.push(`${g.id} ${PAST[operation]}`);
+      } else {
+        refused++;
+        lines.push(`${g.id} not ${PAST[operation]}: ${r.error.message}`);
+      }
+    }
+    return {
+      id: alert.id,
+      symbol,
+      action: alert.type,
+      title,
+      outcome: lines.join('; '),
+      severity: refused > 0 ? 'warning' : applied > 0 ? 'success' : 'info',
+    };
+  }
+
+  /** One message per alert; a burst applied together is one message, so a flood of alerts is not a flood of chat. */
+  private async notify(done: readonly Applied[]): Promise<void> {
+    const first = done[0];
+    if (!first) return;
+    if (done.length === 1) {
+      await this.deps.notifier.notify({
+        category: 'tradingview',
+        severity: first.severity,
+        key: `tv-${first.id}`,
+        title: first.title,
+        lines: [first.outcome],
+      });
+      return;
+    }
+    const rank = { info: 0, success: 1, warning: 2, critical: 3 } as const;
+    const worst = done.reduce((w, d) => (rank[d.severity] > rank[w] ? d.severity : w), first.severity);
+    await this.deps.notifier.notify({
+      category: 'tradingview',
+      severity: worst,
+      key: `tv-${first.id}-${done.at(-1)!.id}`,
+      title: `TradingView: ${done.length} alerts (${[...new Set(done.map((d) => d.symbol))].sort().join(', ')})`,
+      lines: [
+        ...done.slice(0, DIGEST_LINES).map((d) => `#${d.id} ${d.action}: ${d.outcome}`),
+        ...(done.length > DIGEST_LINES
+          ? [`... and ${done.length - DIGEST_LINES} more (/api/alerts lists them)`]
+          : []),
+      ],
+    });
+  }
+}
+
+interface GridRow {
+  readonly id: string;
+  readonly name: string;
+  readonly symbol: string;
+  readonly status: GridSummary['status'];
+}
+
+interface PendingAlert {
+  readonly id: string;
+  readonly symbol: string;
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+}
+
+/**
+ * The grids of the symbols being drained, as a chunk of alerts sees them: read with the chunk, and again after any
+ * operation. Between two reads only this drain acts on alerts of these symbols; a human acting in the same
+ * milliseconds races the alert either way.
+ */
+class SymbolGrids {
+  private cached: Promise<GridRow[]> | null;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly symbols: readonly string[],
+    initial: GridRow[],
+  ) {
+    this.cached = Promise.resolve(initial);
+  }
+
+  active(): Promise<GridRow[]> {
+    this.cached ??= this.ds.query(
+      `SELECT id, name, symbol, status FROM grid WHERE symbol = ANY($1::text[]) AND status <> 'stopped'
+        ORDER BY created_at, id`,
+      [this.symbols],
+    );
+    return this.cached;
+  }
+
+  changed(): void {
+    this.cached = null;
+  }
+}
+
+/** The latest alerts, newest first. */
+export async function recentAlerts(ds: DataSource, limit: number): Promise<AlertView[]> {
+  const rows = (await ds.query(
+    `SELECT id::text, source, external_id, symbol, type, payload, sender, processed, outcome, created_at, processed_at
+       FROM alert ORDER BY id DESC LIMIT $1`,
+    [Math.max(1, Math.min(limit, 500))],
+  )) as {
+    id: string;
+    source: string;
+    external_id: string | null;
+    symbol: string | null;
+    type: string;
+    payload: Record<string, unknown> | null;
+    sender: string | null;
+    processed: boolean;
+    outcome: string | null;
+    created_at: Date;
+    processed_at: Date | null;
+  }[];
+  return rows.map((r) => ({
+    id: r.id,
+    source: r.source,
+    externalId: r.external_id,
+    symbol: r.symbol,
+    action: r.type,
+    price: typeof r.payload?.price === 'string' ? r.payload.price : null,
+    zone: typeof r.payload?.zone === 'string' ? r.payload.zone : null,
+    sender: r.sender,
+    processed: r.processed,
+    outcome: r.outcome,
+    receivedAt: new Date(r.created_at).toISOString(),
+    processedAt: r.processed_at ? new Date(r.processed_at).toISOString() : null,
+  }));
+}

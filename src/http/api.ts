@@ -1,0 +1,352 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { DataSource } from 'typeorm';
+import type { Actor, ServiceError } from '../app/actor.js';
+import { recentAlerts } from '../app/alerts.js';
+import type { GridService } from '../app/grid-service.js';
+import type { RiskService } from '../app/risk-service.js';
+import type { PnlPeriod, PnlReport, Views } from '../app/views.js';
+import { renderPnlChart } from '../charts/pnl.js';
+import type { Result } from '../engine/result.js';
+import type { CoinGecko } from '../market/coingecko.js';
+import type { PriceCache } from '../market/price-cache.js';
+import { requireToken, type TokenAuth } from './auth.js';
+import {
+  AlertList,
+  CreateGridBody,
+  ErrorBody,
+  Grid,
+  GridList,
+  GridRef,
+  Incident,
+  KillBody,
+  LimitQuery,
+  Market,
+  Pnl,
+  PnlQuery,
+  PriceList,
+  ResetResult,
+  Risk,
+  TradeList,
+  TradeQuery,
+  WhoAmI,
+} from './schemas.js';
+
+export interface ApiOptions {
+  readonly auth: TokenAuth;
+  readonly ds: DataSource;
+  readonly grids: GridService;
+  readonly risk: RiskService;
+  readonly views: Views;
+  readonly prices: PriceCache;
+  readonly market: CoinGecko;
+}
+
+const STATUS: Record<ServiceError['kind'], 403 | 404 | 422 | 409 | 503> = {
+  forbidden: 403,
+  'not-found': 404,
+  invalid: 422,
+  conflict: 409,
+  unavailable: 503,
+};
+
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  422: ErrorBody,
+  503: ErrorBody,
+};
+
+const security = [{ bearer: [] }];
+const MARKET_RETRY_MS = 60_000;
+const CHART_TTL_MS = 10_000;
+
+/** The REST API under /api: reads for either token, changes for the operator's. */
+export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<void> {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', requireToken(o.auth));
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const actor = (request: FastifyRequest): Actor => request.actor!;
+
+  r.get(
+    '/whoami',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'The role of the token sent',
+        security,
+        response: { 200: WhoAmI, ...errors },
+      },
+    },
+    async (request) => ({
+      role: actor(request).role,
+      auth: o.auth.open ? ('none' as const) : ('token' as const),
+    }),
+  );
+
+  r.get(
+    '/grids',
+    { schema: { tags: ['grids'], summary: 'Every grid', security, response: { 200: GridList, ...errors } } },
+    async (request, reply) => {
+      const listed = await o.grids.list(actor(request));
+      if (!listed.ok) return failure(reply, listed.error);
+      return { grids: listed.value };
+    },
+  );
+
+  r.get(
+    '/grids/:symbol',
+    {
+      schema: {
+        tags: ['grids'],
+        summary: 'One grid, by id, name or symbol',
+        security,
+        params: GridRef,
+        response: { 200: Grid, ...errors },
+      },
+    },
+    async (request, reply) => settle(reply, await o.grids.get(actor(request), request.params.symbol)),
+  );
+
+  r.post(
+    '/grids',
+    {
+      schema: {
+        tags: ['grids'],
+        summary: 'Create a grid (started at once unless start is false)',
+        security,
+        body: CreateGridBody,
+        response: { 201: Grid, ...errors },
+      },
+    },
+    async (request, reply) => settle(reply, await o.grids.create(actor(request), request.body, 'rest'), 201),
+  );
+
+  for (const op of ['start', 'pause', 'resume', 'stop'] as const) {
+    r.post(
+      `/grids/:symbol/${op}`,
+      {
+        schema: {
+          tags: ['grids'],
+          summary: `${op[0]!.toUpperCase()}${op.slice(1)} a grid`,
+          security,
+          params: GridRef,
+          response: { 200: Grid, ...errors },
+        },
+      },
+      async (request, reply) => settle(reply, await o.grids[op](actor(request), request.params.symbol)),
+    );
+  }
+
+  r.get(
+    '/risk',
+    {
+      schema: {
+        tags: ['risk'],
+        summary: 'Kill switch, drawdown, error rate, breakers',
+        security,
+        response: { 200: Risk, ...errors },
+      },
+    },
+    async () => {
+      const v = await o.views.risk();
+      return {
+        killed: v.killed,
+        killedAt: v.killedAt,
+        trigger: v.trigger,
+        drawdownPct: v.latest?.drawdownPct ?? null,
+        drawdownLevel: v.latest?.drawdownLevel ?? null,
+        errorRate: v.latest?.errorRatePct ?? null,
+        errorRateLevel: v.latest?.errorRateLevel ?? null,
+        equity: v.latest?.equity ?? null,
+        peak: v.latest?.peak ?? null,
+        breakers: [...v.breakers],
+        measuredAt: v.latest?.at ?? null,
+        lastIncident: v.lastIncident,
+      };
+    },
+  );
+
+  r.post(
+    '/kill',
+    {
+      schema: {
+        tags: ['risk'],
+        summary: 'Pull the kill switch: stop every grid and cancel every order',
+        security,
+        body: KillBody.optional(),
+        response: { 200: Incident, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const reason = request.body?.reason?.trim() || 'manual (REST)';
+      return settle(reply, await o.risk.kill(actor(request), reason));
+    },
+  );
+
+  r.post(
+    '/reset',
+    {
+      schema: {
+        tags: ['risk'],
+        summary: 'Turn the kill switch off (grids stay stopped)',
+        security,
+        response: { 200: ResetResult, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const done = await o.risk.reset(actor(request));
+      if (!done.ok) return failure(reply, done.error);
+      return { killed: done.value.killed };
+    },
+  );
+
+  r.get(
+    '/prices',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Last price of each symbol',
+        security,
+        response: { 200: PriceList, ...errors },
+      },
+    },
+    async () => ({
+      prices: (await o.prices.all())
+        .sort((a, b) => a.symbol.localeCompare(b.symbol))
+        .map((p) => ({ symbol: p.symbol, price: p.price, at: new Date(p.atMs).toISOString() })),
+    }),
+  );
+
+  r.get(
+    '/trades',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'Latest fills, newest first',
+        security,
+        querystring: TradeQuery,
+        response: { 200: TradeList, ...errors },
+      },
+    },
+    async (request) => ({ trades: await o.views.trades(request.query.limit, request.query.symbol) }),
+  );
+
+  r.get(
+    '/alerts',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'Latest webhook alerts and what they did, newest first',
+        security,
+        querystring: LimitQuery,
+        response: { 200: AlertList, ...errors },
+      },
+    },
+    async (request) => ({ alerts: await recentAlerts(o.ds, request.query.limit) }),
+  );
+
+  r.get(
+    '/pnl',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'P/L over a period, with points to draw and figures per grid',
+        security,
+        querystring: PnlQuery,
+        response: { 200: Pnl, ...errors },
+      },
+    },
+    async (request) => {
+      const report = await o.views.pnl(request.query.period, Date.now());
+      return { ...report, points: [...report.points], grids: [...report.grids] };
+    },
+  );
+
+  const charts = new Map<PnlPeriod, { atMs: number; png: Buffer }>();
+  r.get(
+    '/pnl.png',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'The P/L chart of a period (PNG): equity and cumulative net profit',
+        security,
+        querystring: PnlQuery,
+      },
+    },
+    async (request, reply) => {
+      const { period } = request.query;
+      const cached = charts.get(period);
+      // Drawing takes tens of milliseconds on the event loop: dashboards polling it share one drawing.
+      const png =
+        cached && Date.now() - cached.atMs < CHART_TTL_MS
+          ? cached.png
+          : pnlPng(await o.views.pnl(period, Date.now()));
+      if (cached?.png !== png) charts.set(period, { atMs: Date.now(), png });
+      return reply.type('image/png').header('cache-control', 'no-store').send(png);
+    },
+  );
+
+  let marketFailure: { atMs: number; message: string } | null = null;
+  r.get(
+    '/market',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Market overview: top coins, movers, trending (CoinGecko)',
+        security,
+        response: { 200: Market, ...errors },
+      },
+    },
+    async () => {
+      const empty = { top: [], gainers: [], losers: [], trending: [] };
+      // Without internet each call would wait for its timeout: after a failure, say so at once for a minute.
+      if (marketFailure && Date.now() - marketFailure.atMs < MARKET_RETRY_MS) {
+        return { available: false, error: marketFailure.message, ...empty };
+      }
+      try {
+        const [top, movers, trending] = await Promise.all([
+          o.market.topMarkets(10),
+          o.market.topMovers(5),
+          o.market.trending(),
+        ]);
+        marketFailure = null;
+        return { available: true, error: null, top, ...movers, trending };
+      } catch (e) {
+        marketFailure = { atMs: Date.now(), message: `market data unavailable: ${(e as Error).message}` };
+        return { available: false, error: marketFailure.message, ...empty };
+      }
+    },
+  );
+}
+
+function failure(reply: FastifyReply, error: ServiceError) {
+  return reply.code(STATUS[error.kind]).send({ error: error.message, code: error.kind });
+}
+
+function settle<T>(reply: FastifyReply, result: Result<T, ServiceError>, code = 200) {
+  if (!result.ok) return failure(reply, result.error);
+  return reply.code(code).send(result.value);
+}
+
+/** Equity is measured every few seconds; a bucket without a measurement shows the last one before it. */
+export function pnlPng(report: PnlReport): Buffer {
+  let equity: number | null = null;
+  const points: { timeMs: number; equity: number; cumulativeProfit: number }[] = [];
+  for (const p of report.points) {
+    if (p.equity !== null) equity = Number(p.equity);
+    if (equity === null) continue;
+    points.push({ timeMs: p.timeMs, equity, cumulativeProfit: Number(p.cumulativeNet) });
+  }
+  const names = {
+    day: 'last 24 hours',
+    week: 'last 7 days',
+    month: 'last 30 days',
+    all: 'all time',
+  } as const;
+  return renderPnlChart({ title: `P/L: ${names[report.period]}`, points, currency: 'USDT' });
+}

@@ -1,0 +1,53 @@
+import type { Config } from '../../src/config.js';
+import { buildHttpServer, type HttpServer } from '../../src/http/server.js';
+import type { Runtime } from '../../src/runtime.js';
+
+export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
+export const READONLY_TOKEN = 'readonly-token-for-tests-0123456789';
+export const PASSPHRASE = 'tv-passphrase-for-tests';
+
+/** Settings the HTTP tests run with (passed to startTestApp). */
+export const HTTP_ENV: Record<string, string> = {
+  API_TOKEN: OPERATOR_TOKEN,
+  API_READONLY_TOKEN: READONLY_TOKEN,
+  TV_PASSPHRASE: PASSPHRASE,
+  TV_RATE_LIMIT: '1000000',
+};
+
+export interface TestHttp {
+  readonly url: string;
+  readonly server: HttpServer;
+  close(): Promise<void>;
+}
+
+/**
+ * The app's HTTP server on a free loopback port, over the test app's runtime; `config` overrides settings for this
+ * server only (another passphrase, an allowlist), so one runtime serves several variants.
+ */
+export async function startTestHttp(
+  rt: Runtime,
+  config: Partial<Record<keyof Config, unknown>> = {},
+): Promise<TestHttp> {
+  const server = buildHttpServer({ ...rt, config: { ...rt.config, ...config } as Config });
+  const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+  return { url, server, close: () => server.close() };
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Polls until `check` returns something other than undefined: a wait for a condition, with a bound. */
+export async function until<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
