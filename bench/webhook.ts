@@ -111,7 +111,9 @@ export async function benchWebhook(seconds = Number(process.env.BENCH_WEBHOOK_SE
   await withDatabase(async (databaseUrl) => {
     const port = await freePort();
     const prefix = `bench_${randomBytes(3).toString('hex')}`;
-    const app = spawn(process.execPath, ['dist/src/main.js'], {
+    // For profiling the app under load: BENCH_APP_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+    const nodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const app = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         PATH: process.env.PATH ?? '',
