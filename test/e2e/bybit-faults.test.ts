@@ -45,9 +45,16 @@ describe('Bybit misbehaving', () => {
       await new Promise((r) => setTimeout(r, 50));
   });
   afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-    await fake?.close();
+    // Each step says so if it was slow: a hang here was seen twice in CI, never locally.
+    for (const [what, step] of [
+      ['app', () => app?.close()],
+      ['database', () => db?.drop()],
+      ['fake', () => fake?.close()],
+    ] as const) {
+      const started = Date.now();
+      await step();
+      if (Date.now() - started > 5000) console.warn(`closing the ${what} took ${Date.now() - started} ms`);
+    }
   });
 
   it('ends with the bot’s orders, fills and position equal to the exchange’s', async () => {

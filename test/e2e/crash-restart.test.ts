@@ -10,6 +10,10 @@ import { createTestDatabase, REDIS_URL, type TestDatabase, testPrefix } from '..
 
 const KILLS = 20;
 
+async function tradeCount(ds: DataSource): Promise<number> {
+  return ((await ds.query(`SELECT count(*)::int AS n FROM trade`)) as [{ n: number }])[0].n;
+}
+
 /**
  * Paper trading with fills happening, killed with SIGKILL at random moments (seeded, so a failure replays), restarted
  * each time. After each restart, once recovery is done, the books must balance: every execution of the exchange in
@@ -42,6 +46,10 @@ describe('crash and restart', () => {
       for (let kill = 1; kill <= KILLS; kill++) {
         const bot = startBot({ DATABASE_URL: db.url, QUEUE_PREFIX: prefix, MARKET_TICK_MS: '15', ...fast });
         await bot.waitFor(/this process now runs the market feed/);
+        // Trading first (a few fills, however loaded the machine is), then the kill at a random moment.
+        const fillsBefore = await tradeCount(ds);
+        for (let i = 0; i < 300 && (await tradeCount(ds)) < fillsBefore + 3; i++)
+          await new Promise((r) => setTimeout(r, 50));
         await new Promise((r) => setTimeout(r, 300 + random() * 2200));
         bot.child.kill('SIGKILL');
         expect(await bot.exited).toBe('SIGKILL');

@@ -43,13 +43,16 @@ export async function startTestApp(options: {
       await bot?.stop();
       // As main.ts does on SIGTERM, shutdown is bounded: a worker that does not stop in time is left behind, and
       // said so (seen once in CI after the Bybit faults test, not reproduced since).
-      const stopped = await Promise.race([
-        (worker?.stop() ?? Promise.resolve()).then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 15_000).unref()),
-      ]);
-      if (!stopped)
+      const within = (p: Promise<unknown>) =>
+        Promise.race([
+          p.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 15_000).unref()),
+        ]);
+      if (!(await within(worker?.stop() ?? Promise.resolve())))
         console.warn('test app: the worker did not stop within 15 s; closing its connections anyway');
-      await rt.close();
+      // Postgres's pool waits for every client to come back; one stuck would hold the file's hook past its limit.
+      if (!(await within(rt.close())))
+        console.warn('test app: its connections did not close within 15 s (a query still running?)');
     },
   };
 }

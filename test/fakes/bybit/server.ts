@@ -522,7 +522,11 @@ export async function startFakeBybit(options: FakeBybitOptions): Promise<FakeByb
     requests: () => log.map((e) => ({ ...e })),
     close: async () => {
       await streams.close();
-      await app.close();
+      // A client may still hold keep-alive sockets, or a request this fake is sleeping on (slowMs): closing waits
+      // for none of them.
+      const closing = app.close();
+      app.server.closeAllConnections();
+      await closing;
     },
   };
 }
