@@ -131,7 +131,10 @@ export class Views {
               (SELECT COALESCE(SUM(realized_pnl - fee_quote), 0)::text FROM trade
                 WHERE executed_at < b.t + make_interval(secs => $3 / 1000.0)) AS cumulative,
               (SELECT figures->>'equity' FROM risk_metric WHERE kind = 'snapshot' AND at >= b.t
-                  AND at < b.t + make_interval(secs => $3 / 1000.0) ORDER BY at DESC LIMIT 1) AS equity
+                  AND at < b.t + make_interval(secs => $3 / 1000.0)
+                  -- A check before any grid existed measured nothing: not a fall of equity to zero.
+                  AND (figures->>'equity')::numeric > 0
+                ORDER BY at DESC LIMIT 1) AS equity
          FROM buckets b ORDER BY b.t`,
       [from, to, stepMs],
     )) as { t_ms: string; cumulative: string; equity: string | null }[];

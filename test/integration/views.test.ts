@@ -60,6 +60,18 @@ describe('views (paper)', () => {
     expect(grid!.unrealized).not.toBeNull();
   });
 
+  it('equity comes from the risk snapshots, and a check made before any grid existed is not a fall to zero', async () => {
+    await app.rt.ds.query(
+      `INSERT INTO risk_metric (at, kind, level, figures) VALUES
+         (now() - interval '3 hours', 'snapshot', 'ok', '{"equity": "10000"}'),
+         (now() - interval '2 hours', 'snapshot', 'ok', '{"equity": "0"}')`,
+    );
+    const report = await app.rt.views.pnl('day', Date.now());
+    const equities = report.points.map((p) => p.equity).filter((e) => e !== null);
+    expect(equities).toContain('10000');
+    expect(equities).not.toContain('0');
+  });
+
   it('a week and all time bucket by six hours and by day', async () => {
     const week = await app.rt.views.pnl('week', Date.now());
     expect(week.points.length).toBeGreaterThanOrEqual(28);
