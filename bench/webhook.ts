@@ -92,7 +92,9 @@ function line(label: string, r: autocannon.Result, count: number): void {
  * then waits until every accepted alert is processed and checks accepted = recorded = processed.
  */
 export async function benchWebhook(seconds = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 30)): Promise<void> {
-  console.log(`\nWebhook intake (autocannon, ${CONNECTIONS} connections, ${seconds} s each, loopback)`);
+  console.log(
+    `\nWebhook intake (autocannon, ${CONNECTIONS} connections, ${seconds} s each, loopback${process.env.BENCH_WEBHOOK_SPLIT === '1' ? '; api role in its own process' : ''})`,
+  );
 
   const bare = spawn(process.execPath, ['dist/bench/webhook-bare.js'], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -113,22 +115,38 @@ export async function benchWebhook(seconds = Number(process.env.BENCH_WEBHOOK_SE
     const prefix = `bench_${randomBytes(3).toString('hex')}`;
     // For profiling the app under load: BENCH_APP_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
     const nodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const app = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: REDIS,
-        QUEUE_PREFIX: prefix,
-        HTTP_PORT: String(port),
-        LOG_LEVEL: 'warn',
-        LOG_FORMAT: 'json',
-        API_TOKEN: TOKEN,
-        TV_PASSPHRASE: PASSPHRASE,
-        // One sender (this benchmark) posts everything: the per-sender limit would be the figure otherwise.
-        TV_RATE_LIMIT: '100000000',
+    // BENCH_WEBHOOK_SPLIT=1: the api role in one process and the others in a second, as a deployment may run them
+    // (one process is one core for JavaScript); by default the whole app in one process, as `npm start` runs it.
+    const split = process.env.BENCH_WEBHOOK_SPLIT === '1';
+    const env = {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: REDIS,
+      QUEUE_PREFIX: prefix,
+      HTTP_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+      API_TOKEN: TOKEN,
+      TV_PASSPHRASE: PASSPHRASE,
+      // One sender (this benchmark) posts everything: the per-sender limit would be the figure otherwise.
+      TV_RATE_LIMIT: '100000000',
+    };
+    const app = spawn(
+      process.execPath,
+      [...nodeArgs, 'dist/src/main.js', ...(split ? ['--role', 'api'] : [])],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env,
       },
-    });
+    );
+    const others = split
+      ? ['worker', 'bot'].map((role) =>
+          spawn(process.execPath, ['dist/src/main.js', '--role', role], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+            env: { ...env, HTTP_PORT: '0' },
+          }),
+        )
+      : [];
     const db = new pg.Client({ connectionString: databaseUrl });
     try {
       const base = `http://127.0.0.1:${port}`;
@@ -201,7 +219,7 @@ export async function benchWebhook(seconds = Number(process.env.BENCH_WEBHOOK_SE
       );
     } finally {
       await db.end().catch(() => undefined);
-      await stop(app);
+      await Promise.all([app, ...others].map(stop));
       await dropKeys(prefix);
     }
   });
