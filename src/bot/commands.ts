@@ -96,12 +96,11 @@ const money = (v: string | null | undefined) => v ?? '–';
 function gridLines(g: GridSummary, deps: ChatDeps): string[] {
   const inst = deps.instrument(g.symbol);
   const base = inst?.baseAsset ?? '';
-  const net = (Number.isFinite(Number(g.realizedPnl)) ? g.realizedPnl : '0') as string;
   return [
     `${g.id} ${g.symbol} · ${g.status}${g.stopReason ? ` (${g.stopReason})` : ''} · ${g.demo ? 'demo' : deps.mode}`,
     `price ${money(g.lastPrice)} · range ${g.lower}–${g.upper} · ${g.grids} ${g.mode} grids`,
     `position ${g.baseQty} ${base} · ${g.openOrders} open orders`,
-    `realized ${net} (fees ${g.fees}) · unrealized ${money(g.unrealizedPnl)}`,
+    `realized ${g.realizedPnl} (fees ${g.fees}) · unrealized ${money(g.unrealizedPnl)}`,
   ];
 }
 

@@ -4,24 +4,11 @@ import type { FakeBybit } from '../fakes/bybit/server.js';
 import { settle, startTestApp, type TestApp } from '../support/app.js';
 import { startBtcFake, testnetEnv } from '../support/bybit.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
+import { until } from '../support/wait.js';
 
 const OPERATOR: Actor = { id: 'test', via: 'cli', role: 'operator' };
 const KEY = 'risk-e2e-key';
 const SECRET = 'risk-e2e-secret';
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The risk triggers that are about the exchange, against the fake Bybit through the real client and streams: a
@@ -52,7 +39,7 @@ describe('risk against (fake) Bybit', () => {
         KILL_CANCEL_DEADLINE_MS: '20000',
       },
     });
-    await until('the first price', () => app.rt.prices.get('BTCUSDT'));
+    await until(async () => (await app.rt.prices.get('BTCUSDT')) ?? undefined, 'the first price');
   });
   afterAll(async () => {
     await app?.close();
@@ -65,14 +52,19 @@ describe('risk against (fake) Bybit', () => {
     await new Promise((r) => setTimeout(r, 300));
     // 1.5 % from the last price: within the jump limit (5 %), beyond the sources' gap (1 %).
     fake.ws.badPrint('BTCUSDT', '101500');
-    const held = await until('the hold alert', async () =>
-      (await riskAlerts()).find((a) => a.title === 'Risk: BTCUSDT price 101500 held for confirmation'),
+    const held = await until(
+      async () =>
+        (await riskAlerts()).find((a) => a.title === 'Risk: BTCUSDT price 101500 held for confirmation'),
+      'the hold alert',
     );
     expect(held.lines).toEqual(["the exchange's REST API says 100000: 1.5 % apart (limit 1 %)"]);
     expect((await app.rt.prices.get('BTCUSDT'))?.price).toBe('100000');
     // The market really moves a little: stream and REST agree, the price is traded on again.
     fake.setPrice('BTCUSDT', '100300');
-    await until('the agreed price', async () => (await app.rt.prices.get('BTCUSDT'))?.price === '100300');
+    await until(
+      async () => ((await app.rt.prices.get('BTCUSDT'))?.price === '100300' ? true : undefined),
+      'the agreed price',
+    );
     expect((await riskAlerts()).filter((a) => a.title.includes('held'))).toHaveLength(1);
   });
 
@@ -85,19 +77,20 @@ describe('risk against (fake) Bybit', () => {
       investment: '10000',
     });
     if (!created.ok) throw new Error(created.error.message);
-    await until('the grid orders on the exchange', async () =>
-      fake.orders().filter((o) => o.orderStatus === 'New').length >= 9 ? true : null,
+    await until(
+      async () => (fake.orders().filter((o) => o.orderStatus === 'New').length >= 9 ? true : undefined),
+      'the grid orders on the exchange',
     );
     await settle(app.rt);
     expect(await app.rt.risk.isKilled()).toBe(false);
     // Every call now fails, after its retries (reads) or at once (writes are never repeated blindly).
     fake.faults.http5xx = 1;
-    await until('the kill switch', () => app.rt.risk.isKilled(), 30_000);
+    await until(async () => ((await app.rt.risk.isKilled()) ? true : undefined), 'the kill switch', 30_000);
     fake.faults.http5xx = 0;
-    const state = await until('the incident', async () => {
+    const state = await until(async () => {
       const s = await app.rt.risk.state();
-      return s.lastIncident ? s : null;
-    });
+      return s.lastIncident ? s : undefined;
+    }, 'the incident');
     expect(state).toMatchObject({
       killed: true,
       trigger: 'error-rate',
@@ -108,10 +101,10 @@ describe('risk against (fake) Bybit', () => {
     expect(Number(figures.errorRatePct)).toBeGreaterThan(2);
     expect(figures.calls).toBeGreaterThanOrEqual(20);
     expect(fake.orders().filter((o) => o.orderStatus === 'New')).toEqual([]);
-    const kills = await until('the kill alert', async () => {
+    const kills = await until(async () => {
       const critical = (await riskAlerts()).filter((a) => a.severity === 'critical');
-      return critical.length > 0 ? critical : null;
-    });
+      return critical.length > 0 ? critical : undefined;
+    }, 'the kill alert');
     await settle(app.rt);
     expect(kills.map((a) => a.title)).toEqual(['KILL SWITCH ON (error-rate)']);
     expect((await riskAlerts()).filter((a) => a.severity === 'critical')).toHaveLength(1);
