@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { QUEUES } from '../src/jobs/queues.js';
 import { report, withDatabase } from './support.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
@@ -84,6 +85,38 @@ function line(label: string, r: autocannon.Result, count: number): void {
     `${Math.round(perSecond).toLocaleString('en-US')}/s`,
     `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms (${count.toLocaleString('en-US')} in ${r.duration.toFixed(1)} s; ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)`,
   );
+}
+
+/**
+ * What the app asked of Postgres (transactions in its database, one per statement outside a transaction) and of
+ * Redis (commands, the whole server: the bench is its only client) so far.
+ */
+async function roundTrips(
+  db: pg.Client,
+  prefix: string,
+): Promise<{
+  statements: number;
+  redis: number;
+  byCommand: Record<string, number>;
+  jobs: Record<string, number>;
+}> {
+  const { rows } = await db.query(
+    `SELECT (xact_commit + xact_rollback)::bigint::text AS n FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  const redis = new Redis(REDIS);
+  try {
+    const info = await redis.info('commandstats');
+    const byCommand: Record<string, number> = {};
+    for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) byCommand[m[1]!] = Number(m[2]);
+    const total = Object.values(byCommand).reduce((a, b) => a + b, 0);
+    // BullMQ numbers a queue's jobs from <prefix>:<queue>:id.
+    const jobs: Record<string, number> = {};
+    for (const queue of Object.values(QUEUES))
+      jobs[queue] = Number((await redis.get(`${prefix}:${queue}:id`)) ?? 0);
+    return { statements: Number((rows[0] as { n: string }).n), redis: total, byCommand, jobs };
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /**
@@ -168,12 +201,32 @@ export async function benchWebhook(seconds = Number(process.env.BENCH_WEBHOOK_SE
       }
 
       await load(base, 'warm', WARM_UP_SECONDS);
+      const before = await roundTrips(db, prefix);
       const run = await load(base, 'run', seconds);
+      const after = await roundTrips(db, prefix);
       line('bare Fastify route (JSON parse, 202)', bareResult, bareResult['2xx']);
       line('webhook: alerts accepted (recorded and queued)', run, accepted(run));
       const ratio = (accepted(run) / run.duration / (bareResult['2xx'] / bareResult.duration)).toFixed(2);
       const p99Ratio = (run.latency.p99 / Math.max(bareResult.latency.p99, 1)).toFixed(1);
       report('webhook / bare route', `${ratio}x the throughput`, `p99 ${p99Ratio}x`);
+      const n = Math.max(accepted(run), 1);
+      const perAlert = (a: Record<string, number>, b: Record<string, number>) =>
+        Object.entries(a)
+          .map(([k, v]) => [k, v - (b[k] ?? 0)] as const)
+          .filter(([, d]) => d / n >= 0.001)
+          .sort((x, y) => y[1] - x[1])
+          .map(([k, d]) => `${k} ${(d / n).toFixed(d / n < 0.1 ? 3 : 2)}`)
+          .join(', ');
+      report(
+        'BullMQ jobs added per alert',
+        perAlert(after.jobs, before.jobs) || 'none',
+        'during the load, by queue',
+      );
+      report(
+        'Postgres statements / Redis commands per alert',
+        `${((after.statements - before.statements) / n).toFixed(2)} / ${((after.redis - before.redis) / n).toFixed(2)}`,
+        `during the load, every role included (${perAlert(after.byCommand, before.byCommand)})`,
+      );
 
       const t0 = performance.now();
       const counts = async () =>

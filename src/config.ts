@@ -66,6 +66,12 @@ export const EnvSchema = z.object({
   TV_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   /** An alert without an id whose body repeats within this window is a duplicate. */
   TV_DEDUPE_WINDOW_MS: z.coerce.number().int().min(0).default(60_000),
+  /**
+   * Recorded alerts are applied this long after the first of them asks for a run; those recorded meanwhile join it.
+   * A burst is then applied a few runs a second instead of one run per write (each run costs a dozen Redis and a few
+   * Postgres round trips, whatever it applies).
+   */
+  TV_APPLY_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(25),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Force JSON or pretty logs; by default pretty on a terminal, JSON otherwise. */
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),

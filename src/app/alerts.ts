@@ -171,8 +171,46 @@ const ALREADY: Record<AlertOperation, readonly GridSummary['status'][]> = {
   pause: ['paused'],
   stop: [],
 };
+/**
+ * What the pending index (migration 1764500000000) covers. The source is a literal, not a parameter: a planner that
+ * cannot see the value cannot prove that the index's predicate holds, and would scan the whole table instead.
+ */
+const PENDING = `NOT processed AND source = '${ALERT_SOURCE}'`;
+const PENDING_A = `NOT a.processed AND a.source = '${ALERT_SOURCE}'`;
 /** Alerts applied between two writes of their outcomes. */
 const CHUNK = 500;
+
+/**
+ * The worker's reads of pending alerts, each of them a few index pages however many alerts were ever recorded
+ * (test/integration/alert-queries.test.ts checks their plans).
+ */
+export const PENDING_SQL = {
+  /** The symbols with pending alerts: a loose index scan, one descent of the index per symbol. */
+  symbols: `WITH RECURSIVE s(symbol) AS (
+      (SELECT symbol FROM alert WHERE ${PENDING} AND symbol IS NOT NULL ORDER BY symbol LIMIT 1)
+      UNION ALL
+      SELECT (SELECT a.symbol FROM alert a WHERE ${PENDING_A} AND a.symbol > s.symbol ORDER BY a.symbol LIMIT 1)
+        FROM s WHERE s.symbol IS NOT NULL)
+    SELECT symbol FROM s WHERE symbol IS NOT NULL`,
+  /** The symbols of pending alerts recorded over $1 ms ago. */
+  stale: `SELECT DISTINCT symbol FROM alert
+     WHERE ${PENDING} AND symbol IS NOT NULL AND created_at < now() - make_interval(secs => $1 / 1000.0)`,
+  /**
+   * The next chunk of the symbols $1: each symbol's oldest pending alerts by an ordered scan of the index, then the
+   * oldest of those; with the symbols' active grids.
+   */
+  batch: `SELECT json_build_object(
+      'alerts', (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM (
+        SELECT p.id::text, p.symbol, p.type, p.payload FROM unnest($1::text[]) AS s(symbol)
+          CROSS JOIN LATERAL (
+            SELECT a.id, a.symbol, a.type, a.payload FROM alert a
+             WHERE ${PENDING_A} AND a.symbol = s.symbol ORDER BY a.id LIMIT ${CHUNK}) p
+         ORDER BY p.id LIMIT ${CHUNK}) a),
+      'grids', (SELECT coalesce(json_agg(g ORDER BY g.created_at, g.id), '[]') FROM (
+        SELECT id, name, symbol, status, created_at FROM grid
+         WHERE symbol = ANY($1::text[]) AND status <> 'stopped') g)) AS batch`,
+} as const;
+
 /** A chunk of several alerts reaches the chat as one message listing this many. */
 const DIGEST_LINES = 10;
 
@@ -206,21 +244,13 @@ export class AlertProcessor {
    * one running), so under a burst each run applies everything recorded while the previous one ran.
    */
   async process(): Promise<number> {
-    const pending = (await this.deps.ds.query(
-      `SELECT DISTINCT symbol FROM alert WHERE NOT processed AND source = $1 AND symbol IS NOT NULL`,
-      [ALERT_SOURCE],
-    )) as { symbol: string }[];
+    const pending = (await this.deps.ds.query(PENDING_SQL.symbols)) as { symbol: string }[];
     return this.drain(pending.map((p) => p.symbol));
   }
 
   /** Applies recorded alerts older than `olderThanMs` that never reached the queue (or whose job gave up). */
   async sweep(olderThanMs: number): Promise<number> {
-    const stale = (await this.deps.ds.query(
-      `SELECT DISTINCT symbol FROM alert
-        WHERE NOT processed AND source = $1 AND symbol IS NOT NULL
-          AND created_at < now() - make_interval(secs => $2 / 1000.0)`,
-      [ALERT_SOURCE, olderThanMs],
-    )) as { symbol: string }[];
+    const stale = (await this.deps.ds.query(PENDING_SQL.stale, [olderThanMs])) as { symbol: string }[];
     return this.drain(stale.map((s) => s.symbol));
   }
 
@@ -241,16 +271,9 @@ export class AlertProcessor {
       let total = 0;
       for (;;) {
         // Read after the locks are held (a statement of its own, so it sees what the previous holder wrote).
-        const [{ batch }] = (await runner.query(
-          `SELECT json_build_object(
-             'alerts', (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM (
-               SELECT id::text, symbol, type, payload FROM alert
-                WHERE symbol = ANY($1::text[]) AND NOT processed AND source = $2 ORDER BY id LIMIT ${CHUNK}) a),
-             'grids', (SELECT coalesce(json_agg(g ORDER BY g.created_at, g.id), '[]') FROM (
-               SELECT id, name, symbol, status, created_at FROM grid
-                WHERE symbol = ANY($1::text[]) AND status <> 'stopped') g)) AS batch`,
-          [sorted, ALERT_SOURCE],
-        )) as [{ batch: { alerts: PendingAlert[]; grids: GridRow[] } }];
+        const [{ batch }] = (await runner.query(PENDING_SQL.batch, [sorted])) as [
+          { batch: { alerts: PendingAlert[]; grids: GridRow[] } },
+        ];
         const alerts = batch.alerts;
         if (alerts.length === 0) break;
         const done: Applied[] = [];

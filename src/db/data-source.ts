@@ -8,6 +8,7 @@ import { KillSellOff1764200000000 } from './migrations/1764200000000-kill-sell-o
 import { TradeFeeQuote1764300000000 } from './migrations/1764300000000-trade-fee-quote.js';
 import { Chat1764350000000 } from './migrations/1764350000000-chat.js';
 import { AlertIntake1764400000000 } from './migrations/1764400000000-alert-intake.js';
+import { AlertPendingIndex1764500000000 } from './migrations/1764500000000-alert-pending-index.js';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   TradeFeeQuote1764300000000,
   Chat1764350000000,
   AlertIntake1764400000000,
+  AlertPendingIndex1764500000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

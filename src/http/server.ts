@@ -34,19 +34,23 @@ export interface HttpServer {
 }
 
 /**
- * Asks the `alerts` queue for a run once alerts are recorded. Deduplicated: while a run waits, another request adds
+ * Asks the `alerts` queue for a run, due `delayMs` from now. Deduplicated: while a run waits, another request adds
  * nothing (the waiting run will see these alerts, recorded before it starts); while one runs, BullMQ keeps the request
- * and adds a run when it finishes. So no recorded alert waits for the sweep, and a burst costs a few runs, not one per
- * request. The data names the alerts that asked, for the queue board.
+ * and adds a run, due `delayMs` later, when it finishes. So no recorded alert waits for the sweep, and under a burst
+ * runs come at most every `delayMs` plus the time of a run, each applying what was recorded meanwhile. The data names
+ * the alerts that asked, for the queue board.
  */
-export function alertQueue(queue: Queue): AlertQueue {
+export function alertQueue(queue: Queue, delayMs: number): AlertQueue {
   return {
     async enqueue(alerts) {
       if (alerts.length === 0) return;
       await queue.add(
         'alerts',
         { alertIds: alerts.map((a) => a.id), symbols: [...new Set(alerts.map((a) => a.symbol))].sort() },
-        { deduplication: { id: 'apply-alerts', keepLastIfActive: true } },
+        {
+          deduplication: { id: 'apply-alerts', keepLastIfActive: true },
+          ...(delayMs > 0 ? { delay: delayMs } : {}),
+        },
       );
     },
   };
@@ -73,7 +77,11 @@ export function buildHttpServer(rt: Runtime): HttpServer {
     isKilled: () => rt.risk.isKilled(),
     latestRisk: () => rt.monitor.latest(),
   });
-  const intake = new AlertIntake({ ds: rt.ds, queue: alertQueue(rt.queues[QUEUES.alerts]), log: rt.log });
+  const intake = new AlertIntake({
+    ds: rt.ds,
+    queue: alertQueue(rt.queues[QUEUES.alerts], config.TV_APPLY_DELAY_MS),
+    log: rt.log,
+  });
 
   app.setErrorHandler(errorHandler(rt.log));
   app.setNotFoundHandler(async (_request, reply) =>

@@ -223,6 +223,50 @@ describe('TradingView webhook', () => {
     expect(await gridStatus(btcGrid)).toBe('running');
   });
 
+  it('a burst is applied in one run, TV_APPLY_DELAY_MS after its first alert, and told as one message', async () => {
+    const delayMs = 2000;
+    const burst = await startTestHttp(app.rt, { TV_APPLY_DELAY_MS: delayMs });
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        const res = await post(
+          alert({ symbol: 'BTCUSDT', action: i % 2 === 0 ? 'sell' : 'buy', id: `burst-${i}` }),
+          'application/json',
+          burst.url,
+        );
+        expect(res.status).toBe(202);
+        ids.push(((await res.json()) as { alert: string }).alert);
+      }
+    } finally {
+      await burst.close();
+    }
+    // Recorded and answered at once; the run that applies them waits for the delay, and the later ones joined it.
+    const applyRuns = async () =>
+      (await app.rt.queues.alerts.getJobs(['delayed', 'waiting', 'active'])).filter(
+        (j) => j.name === 'alerts',
+      );
+    const pending = await applyRuns();
+    expect(pending.map((j) => j.opts.delay)).toEqual([delayMs]);
+    const unprocessed = (await app.rt.ds.query(
+      `SELECT count(*)::int AS n FROM alert WHERE id = ANY($1::bigint[]) AND NOT processed`,
+      [ids],
+    )) as [{ n: number }];
+    expect(unprocessed[0].n).toBe(ids.length);
+
+    const outcomes = [];
+    for (const id of ids) outcomes.push(await processed(id));
+    expect(outcomes).toEqual(ids.map((_, i) => `${btcGrid} ${i % 2 === 0 ? 'paused' : 'resumed'}`));
+    const [{ waitedMs }] = (await app.rt.ds.query(
+      `SELECT (extract(epoch FROM min(processed_at) - min(created_at)) * 1000)::int AS "waitedMs"
+         FROM alert WHERE id = ANY($1::bigint[])`,
+      [ids],
+    )) as [{ waitedMs: number }];
+    expect(waitedMs).toBeGreaterThanOrEqual(delayMs - 50);
+    const digest = await app.rt.queues.notifications.getJob(`nt-tv-${ids[0]}-${ids.at(-1)}`);
+    expect(digest?.data).toMatchObject({ title: 'TradingView: 6 alerts (BTCUSDT)' });
+    expect(await applyRuns()).toEqual([]);
+  });
+
   it('the route is off without TV_PASSPHRASE and says so', async () => {
     const off = await startTestHttp(app.rt, { TV_PASSPHRASE: undefined });
     try {
