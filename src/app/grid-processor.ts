@@ -133,6 +133,9 @@ export class GridProcessor {
       price: c.priceText,
       quantity: c.qtyText,
     });
+    // Judged together, against the book as it is before any of them goes: a start's market buy filling while its
+    // grid orders are still being sent must not change the verdict on those (it did, one order at a time, on a slow
+    // machine). The batched path below never judged them again either.
     const places = await this.passGuard(commands.flatMap((c) => (c.kind === 'place' ? [toRow(c)] : [])));
     const { exchange } = this.deps;
     const batched = places.length > 1 && exchange.placeOrders !== undefined;
@@ -149,7 +152,7 @@ export class GridProcessor {
     const worker = async () => {
       for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
         if (typeof item === 'string') await this.requestCancel(item);
-        else await this.sendPlacement(item);
+        else await this.sendPlacement(item, { judged: true });
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
@@ -172,10 +175,16 @@ export class GridProcessor {
     if (order) await this.sendPlacement(order);
   }
 
-  /** Sends a claimed order ('placing') to the exchange and records what the exchange said. */
-  private async sendPlacement(order: PlacementRow): Promise<void> {
+  /**
+   * Sends a claimed order ('placing') to the exchange and records what the exchange said. The kill switch is asked
+   * right before every send; the pre-trade rules only when the order was not judged with its batch just before.
+   */
+  private async sendPlacement(
+    order: PlacementRow,
+    options: { judged: boolean } = { judged: false },
+  ): Promise<void> {
     if ((await this.holdWhileKilled([order])).length === 0) return;
-    if ((await this.passGuard([order])).length === 0) return;
+    if (!options.judged && (await this.passGuard([order])).length === 0) return;
     await this.recordPlacement(order, await this.deps.exchange.placeOrder(toRequest(order)));
   }
 
