@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
@@ -85,6 +86,36 @@ function line(label: string, r: autocannon.Result, count: number): void {
     `${Math.round(perSecond).toLocaleString('en-US')}/s`,
     `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms (${count.toLocaleString('en-US')} in ${r.duration.toFixed(1)} s; ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)`,
   );
+}
+
+/**
+ * CPU seconds (user + system) used so far by the app's processes, Postgres (every backend, autovacuum included),
+ * Redis and this process (autocannon), from /proc; Linux only, null elsewhere.
+ */
+async function cpuSeconds(appPids: readonly number[]): Promise<Record<string, number> | null> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const ticks = 100; // USER_HZ on Linux
+  const of = async (pid: number | string) => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    if (stat === null) return null;
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    return {
+      comm: stat.slice(stat.indexOf('(') + 1, close),
+      cpu: (Number(fields[11]) + Number(fields[12])) / ticks,
+    };
+  };
+  if (!(await of('self'))) return null;
+  const out: Record<string, number> = { app: 0, postgres: 0, redis: 0, autocannon: 0 };
+  for (const pid of appPids) out.app! += (await of(pid))?.cpu ?? 0;
+  out.autocannon = (await of('self'))!.cpu;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const p = await of(entry);
+    if (p?.comm === 'postgres') out.postgres! += p.cpu;
+    else if (p?.comm === 'redis-server') out.redis! += p.cpu;
+  }
+  return out;
 }
 
 /**
@@ -201,8 +232,11 @@ export async function benchWebhook(seconds = Number(process.env.BENCH_WEBHOOK_SE
       }
 
       await load(base, 'warm', WARM_UP_SECONDS);
+      const appPids = [app, ...others].map((c) => c.pid!);
       const before = await roundTrips(db, prefix);
+      const cpuBefore = await cpuSeconds(appPids);
       const run = await load(base, 'run', seconds);
+      const cpuAfter = await cpuSeconds(appPids);
       const after = await roundTrips(db, prefix);
       line('bare Fastify route (JSON parse, 202)', bareResult, bareResult['2xx']);
       line('webhook: alerts accepted (recorded and queued)', run, accepted(run));
@@ -217,6 +251,15 @@ export async function benchWebhook(seconds = Number(process.env.BENCH_WEBHOOK_SE
           .sort((x, y) => y[1] - x[1])
           .map(([k, d]) => `${k} ${(d / n).toFixed(d / n < 0.1 ? 3 : 2)}`)
           .join(', ');
+      if (cpuBefore && cpuAfter) {
+        const used = Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - cpuBefore[k]!] as const);
+        const total = used.reduce((a, [, v]) => a + v, 0);
+        report(
+          'CPU per accepted alert (all processes)',
+          `${Math.round((total / n) * 1e6)} µs`,
+          `${used.map(([k, v]) => `${k} ${Math.round((v / n) * 1e6)}`).join(', ')}; ${((total / run.duration) * 100).toFixed(0)} % of a core in all, of the ${availableParallelism()} here`,
+        );
+      }
       report(
         'BullMQ jobs added per alert',
         perAlert(after.jobs, before.jobs) || 'none',

@@ -57,15 +57,28 @@ const MAX_IN_FLIGHT = 1;
  * Records alerts and hands them to the queue. Under load, alerts that arrive while a write is in flight go together
  * in the next one (one INSERT for the lot): at low load each alert is written alone and at once, so batching costs no
  * latency. A duplicate id is found by the table's unique key, in the same statement. Senders are answered once their
- * alerts are recorded; the queue is told right after.
+ * alerts are recorded; the queue is told `applyDelayMs` after the first of them, once for all recorded meanwhile.
  */
 export class AlertIntake {
   private pending: Pending[] = [];
   private inFlight = 0;
   private toQueue: { id: string; symbol: string }[] = [];
   private queueing: Promise<void> | null = null;
+  private signalTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: { ds: DataSource; queue: AlertQueue; log: Logger }) {}
+  constructor(
+    private readonly deps: {
+      ds: DataSource;
+      queue: AlertQueue;
+      log: Logger;
+      /**
+       * How long recorded alerts wait before the queue is told of them (TV_APPLY_DELAY_MS). Those recorded meanwhile
+       * go in the same request, so a burst asks for a run a few dozen times a second, not once per write; each
+       * request is a dozen Redis commands and a worker run a dozen more, whatever they carry.
+       */
+      applyDelayMs: number;
+    },
+  ) {}
 
   submit(alert: ParsedAlert, sender: string | null): Promise<IntakeResult> {
     return new Promise((resolve, reject) => {
@@ -125,20 +138,33 @@ export class AlertIntake {
     this.toQueue.push(
       ...rows.filter((r) => r.inserted).map((r) => ({ id: r.id, symbol: batch[r.n - 1]!.alert.symbol })),
     );
+    this.signalSoon();
+  }
+
+  /** Tells the queue `applyDelayMs` from now, unless a signal is already due or on its way (it will be again after). */
+  private signalSoon(): void {
+    if (this.toQueue.length === 0 || this.signalTimer !== null || this.queueing !== null) return;
+    this.signalTimer = setTimeout(() => {
+      this.signalTimer = null;
+      this.signal();
+    }, this.deps.applyDelayMs);
+  }
+
+  private signal(): void {
     // pump() always awaits before it ends, so it is recorded as running before it can finish.
-    if (this.toQueue.length > 0 && this.queueing === null) this.queueing = this.pump();
+    if (this.queueing === null && this.toQueue.length > 0) this.queueing = this.pump();
   }
 
   /**
-   * Hands recorded alerts to the queue in the order recorded, without holding up the next write; the alerts recorded
-   * while one job is being added go together in the next job.
+   * Hands what was recorded so far to the queue, in the order recorded and in chunks a job can carry, without holding
+   * up the next write. What is recorded meanwhile waits for the next signal.
    */
   private async pump(): Promise<void> {
     try {
-      while (this.toQueue.length > 0) {
-        const next = this.toQueue.splice(0, MAX_JOB_ALERTS);
+      const due = this.toQueue.splice(0);
+      for (let i = 0; i < due.length; i += MAX_JOB_ALERTS) {
         try {
-          await this.deps.queue.enqueue(next);
+          await this.deps.queue.enqueue(due.slice(i, i + MAX_JOB_ALERTS));
         } catch (e) {
           this.deps.log.warn(
             `alerts recorded but not queued (the sweep will apply them): ${(e as Error).message}`,
@@ -147,12 +173,21 @@ export class AlertIntake {
       }
     } finally {
       this.queueing = null;
+      this.signalSoon();
     }
   }
 
-  /** Resolves once every alert recorded so far has been handed to the queue (or failed to be). */
+  /** Tells the queue now of every alert recorded so far (at shutdown), and resolves once it has been told. */
   async flushed(): Promise<void> {
-    while (this.queueing) await this.queueing;
+    for (;;) {
+      if (this.signalTimer !== null) {
+        clearTimeout(this.signalTimer);
+        this.signalTimer = null;
+      }
+      this.signal();
+      if (this.queueing === null) return;
+      await this.queueing;
+    }
   }
 
   private async existingId(externalId: string | null): Promise<string> {

@@ -34,23 +34,19 @@ export interface HttpServer {
 }
 
 /**
- * Asks the `alerts` queue for a run, due `delayMs` from now. Deduplicated: while a run waits, another request adds
- * nothing (the waiting run will see these alerts, recorded before it starts); while one runs, BullMQ keeps the request
- * and adds a run, due `delayMs` later, when it finishes. So no recorded alert waits for the sweep, and under a burst
- * runs come at most every `delayMs` plus the time of a run, each applying what was recorded meanwhile. The data names
- * the alerts that asked, for the queue board.
+ * Asks the `alerts` queue for a run. Deduplicated: while a run waits, another request adds nothing (the waiting run
+ * will see these alerts, recorded before it starts); while one runs, BullMQ keeps the request and adds a run when it
+ * finishes. So no recorded alert waits for the sweep. The intake asks at most once per TV_APPLY_DELAY_MS, so under a
+ * burst each run applies everything recorded meanwhile. The data names the alerts that asked, for the queue board.
  */
-export function alertQueue(queue: Queue, delayMs: number): AlertQueue {
+export function alertQueue(queue: Queue): AlertQueue {
   return {
     async enqueue(alerts) {
       if (alerts.length === 0) return;
       await queue.add(
         'alerts',
         { alertIds: alerts.map((a) => a.id), symbols: [...new Set(alerts.map((a) => a.symbol))].sort() },
-        {
-          deduplication: { id: 'apply-alerts', keepLastIfActive: true },
-          ...(delayMs > 0 ? { delay: delayMs } : {}),
-        },
+        { deduplication: { id: 'apply-alerts', keepLastIfActive: true } },
       );
     },
   };
@@ -79,8 +75,9 @@ export function buildHttpServer(rt: Runtime): HttpServer {
   });
   const intake = new AlertIntake({
     ds: rt.ds,
-    queue: alertQueue(rt.queues[QUEUES.alerts], config.TV_APPLY_DELAY_MS),
+    queue: alertQueue(rt.queues[QUEUES.alerts]),
     log: rt.log,
+    applyDelayMs: config.TV_APPLY_DELAY_MS,
   });
 
   app.setErrorHandler(errorHandler(rt.log));

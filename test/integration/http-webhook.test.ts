@@ -226,8 +226,13 @@ describe('TradingView webhook', () => {
   it('a burst is applied in one run, TV_APPLY_DELAY_MS after its first alert, and told as one message', async () => {
     const delayMs = 2000;
     const burst = await startTestHttp(app.rt, { TV_APPLY_DELAY_MS: delayMs });
-    const ids: string[] = [];
+    const applyRuns = async () =>
+      (await app.rt.queues.alerts.getJobs(['delayed', 'waiting', 'active', 'completed'])).filter(
+        (j) => j.name === 'alerts',
+      ).length;
+    const runsBefore = await applyRuns();
     try {
+      const ids: string[] = [];
       for (let i = 0; i < 6; i++) {
         const res = await post(
           alert({ symbol: 'BTCUSDT', action: i % 2 === 0 ? 'sell' : 'buy', id: `burst-${i}` }),
@@ -237,34 +242,45 @@ describe('TradingView webhook', () => {
         expect(res.status).toBe(202);
         ids.push(((await res.json()) as { alert: string }).alert);
       }
+      // Recorded and answered at once; the queue is told once, after the delay, for all six.
+      const unprocessed = (await app.rt.ds.query(
+        `SELECT count(*)::int AS n FROM alert WHERE id = ANY($1::bigint[]) AND NOT processed`,
+        [ids],
+      )) as [{ n: number }];
+      expect(unprocessed[0].n).toBe(ids.length);
+      expect(await applyRuns()).toBe(runsBefore);
+
+      const outcomes = [];
+      for (const id of ids) outcomes.push(await processed(id));
+      expect(outcomes).toEqual(ids.map((_, i) => `${btcGrid} ${i % 2 === 0 ? 'paused' : 'resumed'}`));
+      const [{ waitedMs }] = (await app.rt.ds.query(
+        `SELECT (extract(epoch FROM min(processed_at) - min(created_at)) * 1000)::int AS "waitedMs"
+           FROM alert WHERE id = ANY($1::bigint[])`,
+        [ids],
+      )) as [{ waitedMs: number }];
+      expect(waitedMs).toBeGreaterThanOrEqual(delayMs - 50);
+      expect(await applyRuns()).toBe(runsBefore + 1);
+      const digest = await app.rt.queues.notifications.getJob(`nt-tv-${ids[0]}-${ids.at(-1)}`);
+      expect(digest?.data).toMatchObject({ title: 'TradingView: 6 alerts (BTCUSDT)' });
     } finally {
       await burst.close();
     }
-    // Recorded and answered at once; the run that applies them waits for the delay, and the later ones joined it.
-    const applyRuns = async () =>
-      (await app.rt.queues.alerts.getJobs(['delayed', 'waiting', 'active'])).filter(
-        (j) => j.name === 'alerts',
-      );
-    const pending = await applyRuns();
-    expect(pending.map((j) => j.opts.delay)).toEqual([delayMs]);
-    const unprocessed = (await app.rt.ds.query(
-      `SELECT count(*)::int AS n FROM alert WHERE id = ANY($1::bigint[]) AND NOT processed`,
-      [ids],
-    )) as [{ n: number }];
-    expect(unprocessed[0].n).toBe(ids.length);
+  });
 
-    const outcomes = [];
-    for (const id of ids) outcomes.push(await processed(id));
-    expect(outcomes).toEqual(ids.map((_, i) => `${btcGrid} ${i % 2 === 0 ? 'paused' : 'resumed'}`));
-    const [{ waitedMs }] = (await app.rt.ds.query(
-      `SELECT (extract(epoch FROM min(processed_at) - min(created_at)) * 1000)::int AS "waitedMs"
-         FROM alert WHERE id = ANY($1::bigint[])`,
-      [ids],
-    )) as [{ waitedMs: number }];
-    expect(waitedMs).toBeGreaterThanOrEqual(delayMs - 50);
-    const digest = await app.rt.queues.notifications.getJob(`nt-tv-${ids[0]}-${ids.at(-1)}`);
-    expect(digest?.data).toMatchObject({ title: 'TradingView: 6 alerts (BTCUSDT)' });
-    expect(await applyRuns()).toEqual([]);
+  it('at shutdown the queue is told at once of what was recorded, however long the delay', async () => {
+    const slow = await startTestHttp(app.rt, { TV_APPLY_DELAY_MS: 5000 });
+    const res = await post(
+      alert({ symbol: 'BTCUSDT', action: 'sell', id: 'at-shutdown' }),
+      'application/json',
+      slow.url,
+    );
+    const { alert: id } = (await res.json()) as { alert: string };
+    const t0 = performance.now();
+    await slow.close();
+    expect(await processed(id)).toBe(`${btcGrid} paused`);
+    expect(performance.now() - t0).toBeLessThan(4000);
+    await app.rt.grids.resume(OPERATOR, btcGrid);
+    await settle(app.rt);
   });
 
   it('the route is off without TV_PASSPHRASE and says so', async () => {
