@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../log/logger.js';
 import type { Actor } from './actor.js';
@@ -45,6 +46,18 @@ interface Pending {
   readonly resolve: (r: IntakeResult) => void;
   readonly reject: (e: unknown) => void;
 }
+
+/** Records a batch of alerts; a resent id is found by the unique key and answered with the alert it names. */
+const INTAKE_SQL = `WITH input AS (
+           SELECT nextval('alert_id_seq') AS id, t.*
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                  WITH ORDINALITY AS t(external_id, symbol, type, payload, sender, n)),
+         ins AS (
+           INSERT INTO alert (id, source, external_id, symbol, type, payload, sender)
+           SELECT id, '${ALERT_SOURCE}', external_id, symbol, type, payload::jsonb, sender FROM input ORDER BY n
+           ON CONFLICT (source, external_id) DO NOTHING RETURNING id)
+         SELECT input.n::int AS n, input.id::text AS id, ins.id IS NOT NULL AS inserted
+           FROM input LEFT JOIN ins ON ins.id = input.id ORDER BY input.n`;
 
 const MAX_BATCH = 256;
 /** What one job of the alerts queue may carry (its payload schema allows 1,000). */
@@ -101,25 +114,21 @@ export class AlertIntake {
   private async write(batch: Pending[]): Promise<void> {
     let rows: { n: number; id: string; inserted: boolean }[];
     try {
-      rows = (await this.deps.ds.query(
-        `WITH input AS (
-           SELECT nextval('alert_id_seq') AS id, t.*
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-                  WITH ORDINALITY AS t(external_id, symbol, type, payload, sender, n)),
-         ins AS (
-           INSERT INTO alert (id, source, external_id, symbol, type, payload, sender)
-           SELECT id, '${ALERT_SOURCE}', external_id, symbol, type, payload::jsonb, sender FROM input ORDER BY n
-           ON CONFLICT (source, external_id) DO NOTHING RETURNING id)
-         SELECT input.n::int AS n, input.id::text AS id, ins.id IS NOT NULL AS inserted
-           FROM input LEFT JOIN ins ON ins.id = input.id ORDER BY input.n`,
-        [
-          batch.map((p) => p.alert.externalId),
-          batch.map((p) => p.alert.symbol),
-          batch.map((p) => p.alert.action),
-          batch.map((p) => JSON.stringify(p.alert.payload)),
-          batch.map((p) => p.sender),
-        ],
-      )) as { n: number; id: string; inserted: boolean }[];
+      // A named statement: each pooled connection parses and plans it once, not on every batch.
+      const pool = (this.deps.ds.driver as unknown as { master: Pool }).master;
+      rows = (
+        await pool.query<{ n: number; id: string; inserted: boolean }>({
+          name: 'alert-intake',
+          text: INTAKE_SQL,
+          values: [
+            batch.map((p) => p.alert.externalId),
+            batch.map((p) => p.alert.symbol),
+            batch.map((p) => p.alert.action),
+            batch.map((p) => JSON.stringify(p.alert.payload)),
+            batch.map((p) => p.sender),
+          ],
+        })
+      ).rows;
     } catch (e) {
       for (const p of batch) p.reject(e);
       return;
