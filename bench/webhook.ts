@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -90,10 +91,10 @@ function line(label: string, r: autocannon.Result, count: number): void {
 
 /**
  * CPU seconds (user + system) used so far by the app's processes, Postgres (every backend, autovacuum included),
- * Redis and this process (autocannon), from /proc; Linux only, null elsewhere.
+ * Redis and this process (autocannon), from /proc; Linux only, null elsewhere. A backend that exits during the load
+ * takes its share with it, so Postgres may be undercounted, never overcounted.
  */
 async function cpuSeconds(appPids: readonly number[]): Promise<Record<string, number> | null> {
-  const { readdir, readFile } = await import('node:fs/promises');
   const ticks = 100; // USER_HZ on Linux
   const of = async (pid: number | string) => {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
@@ -105,10 +106,10 @@ async function cpuSeconds(appPids: readonly number[]): Promise<Record<string, nu
       cpu: (Number(fields[11]) + Number(fields[12])) / ticks,
     };
   };
-  if (!(await of('self'))) return null;
-  const out: Record<string, number> = { app: 0, postgres: 0, redis: 0, autocannon: 0 };
+  const self = await of('self');
+  if (!self) return null;
+  const out: Record<string, number> = { app: 0, postgres: 0, redis: 0, autocannon: self.cpu };
   for (const pid of appPids) out.app! += (await of(pid))?.cpu ?? 0;
-  out.autocannon = (await of('self'))!.cpu;
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const p = await of(entry);

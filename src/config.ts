@@ -67,9 +67,8 @@ export const EnvSchema = z.object({
   /** An alert without an id whose body repeats within this window is a duplicate. */
   TV_DEDUPE_WINDOW_MS: z.coerce.number().int().min(0).default(60_000),
   /**
-   * Recorded alerts are applied this long after the first of them asks for a run; those recorded meanwhile join it.
-   * A burst is then applied a few runs a second instead of one run per write (each run costs a dozen Redis and a few
-   * Postgres round trips, whatever it applies).
+   * The api process asks the worker to apply recorded alerts this long after recording the first of them, once for
+   * all recorded meanwhile (and at once when it stops): a burst is a few runs a second, not one per write.
    */
   TV_APPLY_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(25),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -219,8 +219,7 @@ const ALREADY: Record<AlertOperation, readonly GridSummary['status'][]> = {
  * What the pending index (migration 1764500000000) covers. The source is a literal, not a parameter: a planner that
  * cannot see the value cannot prove that the index's predicate holds, and would scan the whole table instead.
  */
-const PENDING = `NOT processed AND source = '${ALERT_SOURCE}'`;
-const PENDING_A = `NOT a.processed AND a.source = '${ALERT_SOURCE}'`;
+const pending = (table: string) => `NOT ${table}.processed AND ${table}.source = '${ALERT_SOURCE}'`;
 /** Alerts applied between two writes of their outcomes. */
 const CHUNK = 500;
 
@@ -231,14 +230,14 @@ const CHUNK = 500;
 export const PENDING_SQL = {
   /** The symbols with pending alerts: a loose index scan, one descent of the index per symbol. */
   symbols: `WITH RECURSIVE s(symbol) AS (
-      (SELECT symbol FROM alert WHERE ${PENDING} AND symbol IS NOT NULL ORDER BY symbol LIMIT 1)
+      (SELECT symbol FROM alert WHERE ${pending('alert')} AND symbol IS NOT NULL ORDER BY symbol LIMIT 1)
       UNION ALL
-      SELECT (SELECT a.symbol FROM alert a WHERE ${PENDING_A} AND a.symbol > s.symbol ORDER BY a.symbol LIMIT 1)
+      SELECT (SELECT a.symbol FROM alert a WHERE ${pending('a')} AND a.symbol > s.symbol ORDER BY a.symbol LIMIT 1)
         FROM s WHERE s.symbol IS NOT NULL)
     SELECT symbol FROM s WHERE symbol IS NOT NULL`,
   /** The symbols of pending alerts recorded over $1 ms ago. */
   stale: `SELECT DISTINCT symbol FROM alert
-     WHERE ${PENDING} AND symbol IS NOT NULL AND created_at < now() - make_interval(secs => $1 / 1000.0)`,
+     WHERE ${pending('alert')} AND symbol IS NOT NULL AND created_at < now() - make_interval(secs => $1 / 1000.0)`,
   /**
    * The next chunk of the symbols $1: each symbol's oldest pending alerts by an ordered scan of the index, then the
    * oldest of those; with the symbols' active grids.
@@ -248,7 +247,7 @@ export const PENDING_SQL = {
         SELECT p.id::text, p.symbol, p.type, p.payload FROM unnest($1::text[]) AS s(symbol)
           CROSS JOIN LATERAL (
             SELECT a.id, a.symbol, a.type, a.payload FROM alert a
-             WHERE ${PENDING_A} AND a.symbol = s.symbol ORDER BY a.id LIMIT ${CHUNK}) p
+             WHERE ${pending('a')} AND a.symbol = s.symbol ORDER BY a.id LIMIT ${CHUNK}) p
          ORDER BY p.id LIMIT ${CHUNK}) a),
       'grids', (SELECT coalesce(json_agg(g ORDER BY g.created_at, g.id), '[]') FROM (
         SELECT id, name, symbol, status, created_at FROM grid
