@@ -14,6 +14,8 @@ const userIds = z
   .transform((v) => v.split(',').map((id) => id.trim()))
   .optional();
 
+const decimalAmount = z.string().regex(/^\d+(\.\d+)?$/, { error: 'must be a decimal amount' });
+
 const MarketData = z.union(
   [
     z.literal('simulated'),
@@ -48,14 +50,30 @@ export const EnvSchema = z.object({
   MARKET_SEED: z.coerce.number().int().default(1),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HTTP_HOST: z.string().default('127.0.0.1'),
-  // HTTP API (issue 8). Without API_TOKEN nobody is asked for a token, so the server binds to loopback only.
-  API_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  // HTTP API. Without API_TOKEN the server serves this machine only (loopback, no proxy, no foreign Host or Origin).
+  API_TOKEN: z
+    .string()
+    .min(24, { error: 'must be at least 24 characters (openssl rand -hex 24)' })
+    .optional(),
   /** A token that may only read (GET); refused with 403 on anything that changes state. */
-  API_READONLY_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
-  /** Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs), for the webhook's allowlist. */
-  HTTP_TRUST_PROXY: z.string().optional(),
+  API_READONLY_TOKEN: z
+    .string()
+    .min(24, { error: 'must be at least 24 characters (openssl rand -hex 24)' })
+    .optional(),
+  /**
+   * Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs of at most 65,536 addresses: /16
+   * for IPv4, /112 for IPv6), for the webhook's allowlist and the per-address limits.
+   */
+  HTTP_TRUST_PROXY: z
+    .string()
+    .superRefine((v, ctx) => {
+      for (const problem of trustProxyProblems(v)) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  /** Longest a request may take (headers and body included) before the server gives up on it. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(15_000),
   /** The TradingView webhook's shared secret (in the alert body: TradingView cannot sign); unset: the route is off. */
-  TV_PASSPHRASE: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
+  TV_PASSPHRASE: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   /** Source addresses allowed to post alerts (comma-separated addresses or CIDRs); unset: any. */
   TV_ALLOWED_IPS: z
     .string()
@@ -76,7 +94,12 @@ export const EnvSchema = z.object({
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   ROLE: z.enum(['all', 'api', 'worker', 'bot']).default('all'),
   GRIDS_FILE: z.string().optional(),
+  /** Demo grids on a first run without grids of your own; paper and dry-run only (never with real or test money). */
   DEMO_GRIDS: bool.default(true),
+  /** Refuse a grid whose investment (in quote) is above this; unset: no cap. */
+  MAX_GRID_INVESTMENT: decimalAmount.optional(),
+  /** Refuse a grid that would take the investment of all active grids (in quote) above this; unset: no cap. */
+  MAX_TOTAL_INVESTMENT: decimalAmount.optional(),
   /** Quote balance the paper exchange opens with, per quote currency. */
   PAPER_BALANCE: z
     .string()
@@ -196,7 +219,7 @@ export const EnvSchema = z.object({
   TELEGRAM_WEBHOOK_URL: z.url({ error: 'must be a URL' }).optional(),
   TELEGRAM_WEBHOOK_SECRET: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,256}$/, { error: 'must be 1-256 of A-Z a-z 0-9 _ -' })
+    .regex(/^[A-Za-z0-9_-]{16,256}$/, { error: 'must be 16-256 of A-Z a-z 0-9 _ -' })
     .optional(),
   TELEGRAM_WEBHOOK_PORT: z.coerce.number().int().min(1).max(65_535).default(8443),
   /** Telegram allows about one message a second per chat: sends to one chat are spaced by this. */
@@ -212,8 +235,10 @@ export const EnvSchema = z.object({
   /** A slash command still working after this long is acknowledged ("thinking…") and answered by an edit. */
   DISCORD_DEFER_AFTER_MS: z.coerce.number().int().min(0).max(2500).default(1500),
   DISCORD_READONLY_USERS: userIds,
-  /** How long a confirmation button (/kill, /stop, /reset, /create) stays valid. */
-  CHAT_CONFIRM_TTL_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** How long a confirmation button (/kill, /stop, /reset, /create) stays valid; at most 10 minutes. */
+  CHAT_CONFIRM_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+  /** Discord replies that show balances, trades or orders are seen by the asker only unless this is true. */
+  DISCORD_PUBLIC_REPLIES: bool.default(false),
   /** Fills arriving within this window reach a chat as one digest message. */
   NOTIFY_DIGEST_MS: z.coerce.number().int().min(0).default(3000),
   /** Alerts also go out as signed JSON POSTs (HMAC-SHA256 of the body in X-GridOps-Signature) to this URL. */
@@ -265,6 +290,19 @@ export function loadConfig(
     problems.push('DISCORD_BOT_TOKEN needs DISCORD_APPLICATION_ID (slash commands are registered under it)');
   if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET)
     problems.push('TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (updates without it are refused)');
+  if (config.API_READONLY_TOKEN && !config.API_TOKEN)
+    problems.push(
+      'API_READONLY_TOKEN needs API_TOKEN (without API_TOKEN the server is open to this machine, so a read-only token would protect nothing)',
+    );
+  if (config.API_READONLY_TOKEN && config.API_READONLY_TOKEN === config.API_TOKEN)
+    problems.push('API_READONLY_TOKEN must differ from API_TOKEN');
+  const money = moneyAtStake(config);
+  if (money.real && mode !== 'live' && config.LIVE_TRADING_CONFIRM !== 'yes') {
+    problems.push(
+      `TRADING_MODE ${mode} points at ${money.host}, which is not a Bybit testnet or demo host: that is real money; ` +
+        'set LIVE_TRADING_CONFIRM=yes to confirm, or use the default URLs',
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
 }
@@ -303,4 +341,94 @@ export function bybitEndpoints(config: Config): { rest: string; wsPublic: string
     wsPublic: config.BYBIT_WS_PUBLIC_URL ?? d.wsPublic,
     wsPrivate: config.BYBIT_WS_PRIVATE_URL ?? d.wsPrivate,
   };
+}
+
+/** Bybit's own hosts for test money: testnet and demo trading. */
+const TEST_MONEY_HOSTS = new Set([
+  'api-testnet.bybit.com',
+  'stream-testnet.bybit.com',
+  'api-demo.bybit.com',
+  'stream-demo.bybit.com',
+]);
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+export interface MoneyAtStake {
+  /** True when orders may move real money: live mode, or a URL that is neither Bybit's test hosts nor loopback. */
+  readonly real: boolean;
+  /** What the orders trade with, for the banner. */
+  readonly label: 'paper' | 'test' | 'real';
+  /** The host orders and executions go through (the first one that decides), or null without an exchange. */
+  readonly host: string | null;
+}
+
+/**
+ * Which money the orders of this configuration move. Real money is assumed unless every URL that carries orders or
+ * executions (REST and the private stream) is a Bybit testnet or demo host, or loopback (the tests' fakes): a URL
+ * override must not turn "demo" into mainnet behind the user's back. The public stream carries prices only.
+ */
+export function moneyAtStake(config: Config): MoneyAtStake {
+  const mode = config.TRADING_MODE;
+  if (mode === 'paper') return { real: false, label: 'paper', host: null };
+  const endpoints = bybitEndpoints(config)!;
+  const hostOf = (url: string) => {
+    try {
+      return new URL(url).hostname;
+    } catch {
+      return url;
+    }
+  };
+  const rest = hostOf(endpoints.rest);
+  // dry-run sends no order anywhere: its fills are paper, whatever the price source.
+  if (mode === 'dry-run') return { real: false, label: 'paper', host: rest };
+  const carriers = [endpoints.rest, endpoints.wsPrivate].filter(Boolean).map(hostOf);
+  const foreign = carriers.find((h) => !TEST_MONEY_HOSTS.has(h) && !isLoopbackHost(h));
+  if (mode === 'live') return { real: true, label: 'real', host: rest };
+  if (foreign) return { real: true, label: 'real', host: foreign };
+  return { real: false, label: 'test', host: rest };
+}
+
+/**
+ * Settings that expose the process beyond this machine, which then needs API_TOKEN: checked by the app at start (not
+ * by the CLI, which must work in an emergency whatever the settings).
+ */
+export function exposureProblems(config: Config): string[] {
+  if (config.API_TOKEN) return [];
+  const reasons: string[] = [];
+  if (config.TV_PASSPHRASE) reasons.push('TV_PASSPHRASE (TradingView reaches it from outside)');
+  if (config.HTTP_TRUST_PROXY) reasons.push('HTTP_TRUST_PROXY (a proxy serves it to others)');
+  if (config.TELEGRAM_WEBHOOK_URL) reasons.push('TELEGRAM_WEBHOOK_URL (Telegram reaches it from outside)');
+  if (config.TRADING_MODE !== 'paper' && config.TRADING_MODE !== 'dry-run')
+    reasons.push(`TRADING_MODE ${config.TRADING_MODE} (an exchange account is at stake)`);
+  return reasons.length
+    ? [`API_TOKEN is required with ${reasons.join(', ')}: set API_TOKEN (openssl rand -hex 24)`]
+    : [];
+}
+
+/** Trusted proxies: addresses or CIDRs, none wider than 65,536 addresses (a whole network is no proxy). */
+export function trustProxyProblems(value: string): string[] {
+  const problems: string[] = [];
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    const m = /^([0-9a-fA-F.:]+)(?:\/(\d{1,3}))?$/.exec(entry);
+    const ip = m?.[1] ?? '';
+    const v4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(ip) && ip.split('.').every((o) => Number(o) <= 255);
+    const v6 = !v4 && ip.includes(':') && /^[0-9a-fA-F:.]+$/.test(ip);
+    if (!m || (!v4 && !v6)) {
+      problems.push(`"${entry.slice(0, 40)}" is not an IP address or CIDR`);
+      continue;
+    }
+    if (m[2] === undefined) continue;
+    const prefix = Number(m[2]);
+    const bits = v4 ? 32 : 128;
+    if (prefix > bits) problems.push(`${entry} has a prefix longer than /${bits}`);
+    else if (bits - prefix > 16)
+      problems.push(
+        `${entry} is wider than /${bits - 16}: trust the proxy's own address, not a whole network`,
+      );
+  }
+  return problems;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type GridsFile, GridsFileError, readGridsFile } from './app/grids-file.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, exposureProblems, loadConfig, moneyAtStake } from './config.js';
 import { createLogger } from './log/logger.js';
 import {
   createRuntime,
@@ -40,6 +40,8 @@ async function main(): Promise<number> {
   let config: Config;
   try {
     config = loadConfig(undefined, { ROLE: values.role });
+    const exposed = exposureProblems(config);
+    if (exposed.length) throw new ConfigError(exposed);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`gridops: ${e.message}\n`);
@@ -72,16 +74,19 @@ async function main(): Promise<number> {
     process.stderr.write(`gridops: ${line ?? `cannot start: ${(e as Error).message}`}\n`);
     return 1;
   }
+  const money = moneyAtStake(config);
   const where: Record<Config['TRADING_MODE'], string> = {
     paper: 'trading on the PAPER exchange: no real money',
-    'dry-run': "trading on the PAPER exchange at Bybit's live prices: no real money",
-    testnet: 'trading on Bybit TESTNET: test money',
-    demo: 'trading on Bybit DEMO trading: demo money',
-    live: 'trading on Bybit MAINNET with REAL MONEY',
+    'dry-run': `trading on the PAPER exchange at live prices from ${money.host}: no real money`,
+    testnet: `trading on Bybit TESTNET at ${money.host}: test money`,
+    demo: `trading on Bybit DEMO trading at ${money.host}: demo money`,
+    live: `trading on ${money.host} with REAL MONEY`,
   };
+  // A testnet or demo mode pointed at any other host is real money, and the banner must say so.
+  const banner = money.real ? `trading on ${money.host} with REAL MONEY` : where[config.TRADING_MODE];
   log.info(
     { role: config.ROLE, mode: config.TRADING_MODE, market: config.MARKET_DATA, symbols: rt.symbols },
-    `GridOps ${config.ROLE === 'all' ? '' : `(${config.ROLE}) `}${where[config.TRADING_MODE]}`,
+    `GridOps ${config.ROLE === 'all' ? '' : `(${config.ROLE}) `}${banner}`,
   );
   if (config.TRADING_MODE === 'live') {
     // Say exactly what is about to trade before anything does.

@@ -157,7 +157,7 @@ describe('starting against Bybit', () => {
       // dry-run: Bybit's prices, the paper exchange's fills, no key needed; the demo grid starts at Bybit's price.
       const dry = startBot({ ...base, TRADING_MODE: 'dry-run' });
       try {
-        await dry.waitFor(/trading on the PAPER exchange at Bybit's live prices/);
+        await dry.waitFor(/trading on the PAPER exchange at live prices from 127\.0\.0\.1/);
         await dry.waitFor(/BTCUSDT buy [0-9.]+ @ 100000 \(start\)/);
         fake.setPrice('BTCUSDT', '99000');
         await dry.waitFor(/"category":"fills".*BTCUSDT buy [0-9.]+ @ 99[0-9]{3}(\.[0-9]+)?( \|[^"]*)?"/);

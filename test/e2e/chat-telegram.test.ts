@@ -323,7 +323,7 @@ describe('Telegram webhook mode', () => {
         TELEGRAM_ALLOWED_USERS: String(ALICE.id),
         TELEGRAM_CHAT_GAP_MS: '0',
         TELEGRAM_WEBHOOK_URL: `https://127.0.0.1:${port}/tg-hook`,
-        TELEGRAM_WEBHOOK_SECRET: 'hook-secret_1',
+        TELEGRAM_WEBHOOK_SECRET: 'hook-secret_1-for-tests',
         TELEGRAM_WEBHOOK_PORT: String(port),
       },
     });
@@ -335,7 +335,10 @@ describe('Telegram webhook mode', () => {
   });
 
   it('registers the webhook with its secret and checks the header on every update', async () => {
-    expect(tg.webhook()).toEqual({ url: `https://127.0.0.1:${port}/tg-hook`, secretToken: 'hook-secret_1' });
+    expect(tg.webhook()).toEqual({
+      url: `https://127.0.0.1:${port}/tg-hook`,
+      secretToken: 'hook-secret_1-for-tests',
+    });
     tg.registerChat({ id: ALICE.id, type: 'private', first_name: ALICE.first_name });
     const update = {
       update_id: 1,
@@ -357,7 +360,7 @@ describe('Telegram webhook mode', () => {
     expect((await post({})).status).toBe(403);
     expect((await post({ 'x-telegram-bot-api-secret-token': 'wrong' })).status).toBe(403);
     expect(tg.sent()).toEqual([]);
-    expect((await post({ 'x-telegram-bot-api-secret-token': 'hook-secret_1' })).status).toBe(200);
+    expect((await post({ 'x-telegram-bot-api-secret-token': 'hook-secret_1-for-tests' })).status).toBe(200);
     const reply = await tg.waitForMessage((m) => m.chat.id === ALICE.id);
     expect(reply.text).toMatch(/^GridOps \S+\nmode paper/);
   });

@@ -32,6 +32,8 @@ export async function startBtcFake(
 export function testnetEnv(fake: FakeBybit, key: string, secret: string): Record<string, string> {
   return {
     TRADING_MODE: 'testnet',
+    // An exchange account is at stake in testnet mode, so the app refuses to start without an API token.
+    API_TOKEN: 'bybit-tests-operator-token-0123456789',
     BYBIT_API_KEY: key,
     BYBIT_API_SECRET: secret,
     BYBIT_REST_URL: fake.url,
