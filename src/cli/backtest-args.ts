@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 // Constants only: kline-backfill's database and Bybit imports are types, so the --data path loads nothing more.
 import { KLINE_INTERVALS, type KlineInterval } from '../data/kline-backfill.js';
+import type { BuyFeeIn } from '../engine/backtest/fees.js';
 import {
   DEFAULT_FEE,
   DEFAULT_INSTRUMENT,
@@ -18,9 +19,11 @@ export const BACKTEST_USAGE =
   'usage: npm run --silent backtest -- (--data FILE.csv[.gz] | --symbol S --from YYYY-MM-DD --to YYYY-MM-DD ' +
   '[--interval 1]) --lower L --upper U --grids N --investment I ' +
   '[--mode arithmetic|geometric] [--fee 0.001] [--taker-fee 0.001] [--tick 0.01] [--qty-step 0.000001] ' +
-  '[--min-qty 0.000048] [--min-value 1] [--stop-loss S] [--take-profit T] [--json] [--chart OUT.png]\n' +
+  '[--min-qty 0.000048] [--min-value 1] [--stop-loss S] [--take-profit T] [--buy-fee-in quote|base] [--json] ' +
+  '[--chart OUT.png]\n' +
   '  --symbol reads the candles stored by `npm run cli -- data fetch` (Postgres at DATABASE_URL), ' +
-  'from the start of --from to the end of --to (UTC)';
+  'from the start of --from to the end of --to (UTC)\n' +
+  '  --buy-fee-in base takes buy fees out of the base coin as Bybit spot does (default quote)';
 
 const decimal = (flag: string) =>
   z.string({ error: `--${flag} is required` }).regex(/^(?:0|[1-9]\d*)(?:\.\d+)?$/, {
@@ -85,6 +88,11 @@ const Args = z.object({
   'min-value': decimal('min-value').default(DEFAULT_INSTRUMENT.minValue),
   'stop-loss': decimal('stop-loss').optional(),
   'take-profit': decimal('take-profit').optional(),
+  'buy-fee-in': z
+    .enum(['quote', 'base'], {
+      error: (issue) => `--buy-fee-in must be quote or base, got "${String(issue.input)}"`,
+    })
+    .default('quote'),
   json: z.boolean().default(false),
   chart: z.string().min(1).optional(),
 });
@@ -106,6 +114,8 @@ export interface BacktestArgs {
   readonly params: GridParams;
   readonly json: boolean;
   readonly chart: string | undefined;
+  /** Where buys pay their fee: quote (the default) or the base coin, as Bybit spot takes it. */
+  readonly buyFeeIn: BuyFeeIn;
 }
 
 const STRING_FLAGS = [
@@ -127,6 +137,7 @@ const STRING_FLAGS = [
   'min-value',
   'stop-loss',
   'take-profit',
+  'buy-fee-in',
   'chart',
 ] as const;
 
@@ -173,6 +184,7 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
     source,
     json: a.json,
     chart: a.chart,
+    buyFeeIn: a['buy-fee-in'],
     params: {
       lower: a.lower,
       upper: a.upper,

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config.js';
 import { CandleFormatError, parseCandlesCsv } from '../data/candles-csv.js';
 import { runFastBacktest } from '../engine/backtest/fast.js';
+import { buyDelivery } from '../engine/backtest/fees.js';
 import type { BacktestResult } from '../engine/backtest/result.js';
 import type { CandleSeries } from '../engine/candles.js';
 import { planGrid } from '../engine/grid/plan.js';
@@ -98,6 +99,12 @@ export function formatSummary(r: BacktestResult, mode: string): string {
     `  equity             ${r.equity} (${pct(new Dec(r.equity).minus(r.investment))}% return)`,
     `  max drawdown       ${r.maxDrawdownPct.toFixed(2)}%`,
   ];
+  // Said only when it differs from the default, so the default summary reads as it always has.
+  if (r.buyFeeIn === 'base') {
+    lines.push(
+      '  buy fees           in base: cells sell what they received; the rest is dust, in the base figure',
+    );
+  }
   if (r.stopped) {
     const at = new Date(r.stopped.openTimeMs).toISOString();
     lines.push(
@@ -118,7 +125,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       args.source.kind === 'file' ? loadCandleFile(args.source.path) : await loadStoredCandles(args.source);
     const plan = planGrid(args.params, candles.open[0]!);
     if (!plan.ok) throw new InputError(plan.error.message);
-    const { result, series } = runFastBacktest(plan.value, candles);
+    const delivered = buyDelivery(plan.value, args.buyFeeIn);
+    if (!delivered.ok) throw new InputError(delivered.error);
+    const { result, series } = runFastBacktest(plan.value, candles, { buyFeeIn: args.buyFeeIn });
     if (args.chart) {
       const { renderEquityChart } = await import('../charts/render.js');
       const png = renderEquityChart({

@@ -47,6 +47,7 @@ describe('backtest CLI', () => {
       startPrice: '104591.88',
       endPrice: '107146.5',
       qtyPerGrid: '0.001912',
+      buyFeeIn: 'quote',
     });
     expect(r.levels).toHaveLength(51);
     expect(r.buys).toBeGreaterThan(500);
@@ -93,6 +94,34 @@ describe('backtest CLI', () => {
     expect(code).toBe(0);
     // The hand-worked stop-loss case of test/unit/engine/backtest-hand-worked.test.ts.
     expect(JSON.parse(stdout)).toMatchObject({ gridProfit: '-179.4', fees: '1.209', equity: '819.391' });
+  });
+
+  it('--buy-fee-in base takes buy fees out of the base coin, as Bybit spot does', async () => {
+    // Protects the flag end to end: the hand-worked base-fee stop-loss case of backtest-hand-worked.test.ts (the
+    // cells sell what their buys delivered; 0.01532 of dust stays in base and in equity).
+    const file = join(dir, 'base-fee.csv');
+    writeFileSync(
+      file,
+      'open_time_ms,open,high,low,close,volume\n0,160,165,105,108,1\n60000,108,300,100,200,1\n',
+    );
+    const hand = ['--data', file, '--lower', '100', '--upper', '200', '--grids', '4', '--investment', '1000'];
+    const filters = ['--tick', '1', '--qty-step', '0.01', '--min-qty', '0.01', '--stop-loss', '110'];
+    const json = await backtest([...hand, ...filters, '--buy-fee-in', 'base', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      buyFeeIn: 'base',
+      gridProfit: '-178.75',
+      fees: '1.2068',
+      quoteBalance: '817.8874',
+      baseQty: '0.01532',
+      equity: '820.9514',
+    });
+    const text = await backtest([...hand, ...filters, '--buy-fee-in', 'base']);
+    expect(text.stdout).toMatch(/final balances\s+817\.8874 quote \+ 0\.01532 base/);
+    expect(text.stdout).toMatch(/buy fees\s+in base/);
+    // The default is unchanged: fees in quote, the figures of the engine issue.
+    const quote = await backtest([...hand, ...filters, '--json']);
+    expect(JSON.parse(quote.stdout)).toMatchObject({ buyFeeIn: 'quote', equity: '819.391' });
   });
 
   it('draws equity and grid profit as a PNG chart', async () => {
@@ -161,6 +190,21 @@ describe('backtest CLI', () => {
       /--fee must be a plain non-negative decimal/,
     ],
     ['an unknown flag', ['--data', BTC_JUNE, ...GRID, '--leverage', '10'], /Unknown option '--leverage'/],
+    [
+      'a fee coin that is neither quote nor base',
+      ['--data', BTC_JUNE, ...GRID, '--buy-fee-in', 'usdt'],
+      /--buy-fee-in must be quote or base, got "usdt"/,
+    ],
+    [
+      'a grid whose buys would leave nothing to sell once the fee is taken in base',
+      [
+        '--data',
+        BTC_JUNE,
+        ...['--lower', '100000', '--upper', '112000', '--grids', '50', '--investment', '5.3'],
+        ...['--min-qty', '0.000001', '--min-value', '0.01', '--buy-fee-in', 'base'],
+      ],
+      /a grid buy of 0\.000001 less its fee \(0\.000000001\) leaves less than one quantity step/,
+    ],
   ];
   for (const [what, args, message] of bad) {
     it(`ends with exit code 2 and one line naming ${what}`, async () => {

@@ -55,39 +55,51 @@ describe('paper trading on BullMQ and Postgres', () => {
       'sell 104000',
       'sell 105000',
     ]);
-    expect(new Set(orders.map((o) => Number(o.quantity)))).toEqual(new Set([0.01]));
+    // The start buy's fee is taken in BTC, as on Bybit: 0.05 x 0.1 % taker = 0.00005 BTC (worth 5 USDT), so the five
+    // start cells hold 0.04995 between them and the top one sells what is left for it, 0.00995.
+    expect(orders.map((o) => Number(o.quantity))).toEqual([
+      0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.00995,
+    ]);
     const [start] = (await app.rt.ds.query(
-      `SELECT side, price, quantity, fee FROM trade WHERE purpose = 'start'`,
+      `SELECT side, price, quantity, fee, fee_currency, fee_quote FROM trade WHERE purpose = 'start'`,
     )) as {
       price: string;
       quantity: string;
       fee: string;
     }[];
-    expect(start).toMatchObject({ price: '100000', quantity: '0.05', fee: '5' }); // 0.05 x 100000 x 0.1 % taker
+    expect(start).toMatchObject({
+      price: '100000',
+      quantity: '0.05',
+      fee: '0.00005',
+      fee_currency: 'BTC',
+      fee_quote: '5',
+    });
     expect(await checkInvariants(app.rt.ds, OPENING)).toEqual([]);
   });
 
   it('a falling price fills buys, each placing its sell one line up; a rise completes the cycles', async () => {
     await movePrice(app.rt, 'BTCUSDT', '97500'); // fills the buys at 99000 and 98000
+    // Each delivers 0.01 less its fee of 0.00001 BTC: 0.04995 + 2 x 0.00999.
     let g = (await app.rt.grids.get(OPERATOR, gridId)) as { ok: true; value: { baseQty: string } };
-    expect(g.value.baseQty).toBe('0.07');
+    expect(g.value.baseQty).toBe('0.06993');
     const sells = (await app.rt.ds.query(
       `SELECT price FROM paper_order WHERE status = 'open' AND side = 'sell' ORDER BY price`,
     )) as { price: string }[];
     expect(sells.map((s) => Number(s.price))).toEqual([
       99000, 100000, 101000, 102000, 103000, 104000, 105000,
     ]);
-    await movePrice(app.rt, 'BTCUSDT', '100500'); // sells at 99000 and 100000 complete two cycles of 1000 x 0.01
+    // Sells of what the buys delivered, 0.00999 at 99000 and at 100000, complete two cycles of 1000 x 0.00999.
+    await movePrice(app.rt, 'BTCUSDT', '100500');
     g = (await app.rt.grids.get(OPERATOR, gridId)) as {
       ok: true;
       value: { baseQty: string; realizedPnl: string };
     };
-    expect(g.value).toMatchObject({ baseQty: '0.05', realizedPnl: '20' });
-    // The symbol's position: 0.05 held (bought at start at 100000), marked at 100500: unrealized 25.
+    expect(g.value).toMatchObject({ baseQty: '0.04995', realizedPnl: '19.98' });
+    // The symbol's position: 0.04995 held (bought at start at 100000), marked at 100500: unrealized 24.975.
     const [position] = (await app.rt.ds.query(
       `SELECT quantity, avg_entry, realized_pnl, unrealized_pnl FROM position WHERE symbol = 'BTCUSDT'`,
     )) as { quantity: string; avg_entry: string; realized_pnl: string; unrealized_pnl: string }[];
-    expect(Object.values(position!).map(Number)).toEqual([0.05, 100000, 20, 25]);
+    expect(Object.values(position!).map(Number)).toEqual([0.04995, 100000, 19.98, 24.975]);
     expect(await checkInvariants(app.rt.ds, OPENING)).toEqual([]);
     expect(await failedJobs(app.rt)).toEqual([]);
   });

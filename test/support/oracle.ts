@@ -23,6 +23,8 @@ export interface OracleParams {
   qtyStep: string;
   stopLoss?: string;
   takeProfit?: string;
+  /** Where buys pay their fee: quote (the default) or the base coin, as Bybit spot takes it. */
+  buyFeeIn?: 'quote' | 'base';
 }
 
 export interface OracleCandle {
@@ -85,7 +87,12 @@ export function oracleBacktest(p: OracleParams, candles: OracleCandle[]): Oracle
   }
   const maker = new D(p.makerFee);
   const taker = new D(p.takerFee);
+  const inBase = p.buyFeeIn === 'base';
+  const step = new D(p.qtyStep);
   const entry: (Dd | null)[] = [];
+  // What each cell holds while it holds base (with buy fees in base, less than q), and the unsellable remainder.
+  const held: Dd[] = [];
+  let dust = new D(0);
   let orders: Order[] = [];
   let quote = new D(p.investment);
   let fees = new D(0);
@@ -93,17 +100,36 @@ export function oracleBacktest(p: OracleParams, candles: OracleCandle[]): Oracle
   let base = new D(0);
   let buys = 0;
   let sells = 0;
+  /** A buy of `qty` at `price`: returns the base it delivers in whole steps; the fee and any dust are booked. */
+  const buy = (qty: Dd, price: Dd, rate: Dd): Dd => {
+    const notional = qty.times(price);
+    if (!inBase) {
+      quote = quote.minus(notional).minus(notional.times(rate));
+      fees = fees.plus(notional.times(rate));
+      return qty;
+    }
+    const fee = qty.times(rate);
+    const got = qty.minus(fee);
+    const whole = got.div(step).floor().times(step);
+    quote = quote.minus(notional);
+    fees = fees.plus(fee.times(price));
+    dust = dust.plus(got.minus(whole));
+    return whole;
+  };
+  let startLeft = buy(q.times(p.grids - k), P0, taker);
   for (let cell = 0; cell < p.grids; cell++) {
     if (cell < k) {
       entry.push(null);
+      held.push(new D(0));
       orders.push({ cell, side: 'buy', price: levels[cell]!, at: units(levels[cell]!) });
     } else {
+      const got = D.min(startLeft, q);
+      if (got.isZero()) throw new Error('oracle: a start cell got nothing to sell');
+      startLeft = startLeft.minus(got);
       entry.push(P0);
+      held.push(got);
       orders.push({ cell, side: 'sell', price: levels[cell + 1]!, at: units(levels[cell + 1]!) });
-      const cost = q.times(P0);
-      quote = quote.minus(cost).minus(cost.times(taker));
-      fees = fees.plus(cost.times(taker));
-      base = base.plus(q);
+      base = base.plus(got);
     }
   }
   const S = p.stopLoss ? new D(p.stopLoss) : null;
@@ -111,28 +137,32 @@ export function oracleBacktest(p: OracleParams, candles: OracleCandle[]): Oracle
   let stoppedAt: string | null = null;
 
   const fillOrder = (o: Order): Order => {
-    const notional = q.times(o.price);
-    const fee = notional.times(maker);
-    fees = fees.plus(fee);
     if (o.side === 'buy') {
       buys++;
-      quote = quote.minus(notional).minus(fee);
-      base = base.plus(q);
+      const got = buy(q, o.price, maker);
+      if (got.isZero()) throw new Error('oracle: a grid buy delivered nothing to sell');
+      base = base.plus(got);
+      held[o.cell] = got;
       entry[o.cell] = o.price;
       return { cell: o.cell, side: 'sell', price: levels[o.cell + 1]!, at: units(levels[o.cell + 1]!) };
     }
     sells++;
+    const qty = held[o.cell]!;
+    const notional = qty.times(o.price);
+    const fee = notional.times(maker);
+    fees = fees.plus(fee);
     quote = quote.plus(notional).minus(fee);
-    base = base.minus(q);
-    profit = profit.plus(o.price.minus(entry[o.cell]!).times(q));
+    base = base.minus(qty);
+    profit = profit.plus(o.price.minus(entry[o.cell]!).times(qty));
     entry[o.cell] = null;
+    held[o.cell] = new D(0);
     return { cell: o.cell, side: 'buy', price: levels[o.cell]!, at: units(levels[o.cell]!) };
   };
 
   const exitAt = (price: Dd) => {
     for (let cell = 0; cell < p.grids; cell++) {
       const e = entry[cell];
-      if (e) profit = profit.plus(price.minus(e).times(q));
+      if (e) profit = profit.plus(price.minus(e).times(held[cell]!));
     }
     const proceeds = base.times(price);
     quote = quote.plus(proceeds).minus(proceeds.times(taker));
@@ -175,7 +205,7 @@ export function oracleBacktest(p: OracleParams, candles: OracleCandle[]): Oracle
       segment(prev, point);
       prev = point;
     }
-    const equity = quote.plus(base.times(c));
+    const equity = quote.plus(base.plus(dust).times(c));
     if (equity.gt(peak)) peak = equity;
     const dd = peak.minus(equity).div(peak);
     if (dd.gt(maxDd)) maxDd = dd;
@@ -184,12 +214,12 @@ export function oracleBacktest(p: OracleParams, candles: OracleCandle[]): Oracle
     buys,
     sells,
     qtyPerGrid: q,
-    baseQty: base,
+    baseQty: base.plus(dust),
     quoteBalance: quote,
     fees,
     gridProfit: profit,
     netProfit: profit.minus(fees),
-    equity: quote.plus(base.times(last)),
+    equity: quote.plus(base.plus(dust).times(last)),
     maxDrawdownPct: maxDd.times(100),
     levels: levels.map((x) => x.toFixed()),
     stoppedAt,

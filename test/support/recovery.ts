@@ -50,6 +50,26 @@ export async function recoverAndCheck(
   prefix: string,
   env: Record<string, string> = {},
 ): Promise<string[]> {
+  const failed = await recover(databaseUrl, prefix, env);
+  if (failed) return [failed];
+  const ds = await openDatabase(databaseUrl, 2);
+  try {
+    return await checkInvariants(ds, '1000000');
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/**
+ * The recovery of `recoverAndCheck` without the check: what went wrong, or null once the app is quiet and stopped
+ * (within `quietWithinMs`: a soak may leave a long price queue behind).
+ */
+export async function recover(
+  databaseUrl: string,
+  prefix: string,
+  env: Record<string, string> = {},
+  quietWithinMs = 30_000,
+): Promise<string | null> {
   const recovery = startBot({
     DATABASE_URL: databaseUrl,
     QUEUE_PREFIX: prefix,
@@ -62,11 +82,10 @@ export async function recoverAndCheck(
   const ds = await openDatabase(databaseUrl, 2);
   try {
     await recovery.waitFor(/trading on the PAPER exchange/);
-    await waitUntilQuiet(ds, prefix);
+    await waitUntilQuiet(ds, prefix, quietWithinMs);
     recovery.child.kill('SIGTERM');
     const code = await recovery.exited;
-    if (code !== 0) return [`the recovery process exited with ${code}`];
-    return await checkInvariants(ds, '1000000');
+    return code === 0 ? null : `the recovery process exited with ${code}`;
   } finally {
     await ds.destroy();
   }

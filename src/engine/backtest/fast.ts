@@ -1,6 +1,7 @@
 import type { CandleSeries } from '../candles.js';
 import type { GridPlan } from '../grid/plan.js';
 import { Dec, decText, priceDec, priceText } from '../money.js';
+import { type BuyDelivery, type BuyFeeIn, buyDelivery } from './fees.js';
 import type { BacktestResult, EquitySeries, StopOutcome } from './result.js';
 
 /**
@@ -14,6 +15,8 @@ import type { BacktestResult, EquitySeries, StopOutcome } from './result.js';
  *
  * Money stays exact: the loop only counts fills per cell (integers) and the exact decimal ledger is computed from
  * those counts at the end. A double-precision shadow of the quote balance serves the drawdown and the chart only.
+ * With buy fees in base every grid buy delivers the same whole lots and dust (fees.ts), and each start cell its own
+ * fixed lots, so counts still determine the ledger.
  *
  * test/unit/backtest-differential.test.ts proves this loop equal, figure for figure, to driving the general engine
  * step() through the paper matching model (engine/backtest/reference.ts) on real candles.
@@ -33,34 +36,55 @@ class GridWalker {
   readonly fromStart: Uint8Array;
   readonly startSold: Uint8Array;
   readonly lines: Float64Array;
+  /** Lots each cell holds while it holds base (what its sell sells). */
+  readonly held: Float64Array;
   readonly n: number;
   readonly q: number;
+  /** Lots a grid buy delivers to its cell, and the fraction of a lot it leaves as dust. */
+  readonly gridLots: number;
+  readonly gridDustF: number;
   readonly stopLoss: number;
   readonly takeProfit: number;
   // Double-precision shadows in price-unit x lot units: for drawdown and charts only, never reported as money.
   quoteF: number;
   profitF = 0;
+  /** Lots held by the base cells, and the dust in lots. */
+  heldF = 0;
+  dustF: number;
   readonly makerKeep: number;
-  readonly makerCost: number;
+  /** Quote a grid buy costs per unit of notional: 1 + maker with the fee in quote, 1 with it in base. */
+  readonly buyCost: number;
   readonly startPrice: number;
 
-  constructor(plan: GridPlan, quoteAfterStartF: number) {
+  constructor(plan: GridPlan, delivery: BuyDelivery, buyFeeIn: BuyFeeIn, quoteAfterStartF: number) {
     this.n = plan.grids;
     this.q = plan.qtyLots;
+    this.gridLots = delivery.gridLots;
+    this.gridDustF = delivery.gridDustLots.toNumber();
+    this.dustF = delivery.startDustLots.toNumber();
     this.lines = Float64Array.from(plan.lines);
     this.boundary = plan.gapLine;
     this.buyCount = new Float64Array(this.n);
     this.sellCount = new Float64Array(this.n);
     this.fromStart = new Uint8Array(this.n);
     this.startSold = new Uint8Array(this.n);
-    for (let c = plan.gapLine; c < this.n; c++) this.fromStart[c] = 1;
+    this.held = Float64Array.from(delivery.startLots);
+    for (let c = plan.gapLine; c < this.n; c++) {
+      this.fromStart[c] = 1;
+      this.heldF += this.held[c]!;
+    }
     this.stopLoss = plan.stopLoss ?? Number.NEGATIVE_INFINITY;
     this.takeProfit = plan.takeProfit ?? Number.POSITIVE_INFINITY;
     const maker = Number(plan.makerFee);
     this.makerKeep = 1 - maker;
-    this.makerCost = 1 + maker;
+    this.buyCost = buyFeeIn === 'quote' ? 1 + maker : 1;
     this.quoteF = quoteAfterStartF;
     this.startPrice = plan.startPrice;
+  }
+
+  /** Equity at a price, in price-unit x lot units (a double: drawdown and charts only). */
+  equityAt(price: number): number {
+    return this.quoteF + (this.heldF + this.dustF) * price;
   }
 
   /** The price falls to x: fill the buys at or above x, or stop at the stop-loss. Returns true once stopped. */
@@ -72,7 +96,10 @@ class GridWalker {
       b--;
       this.buyCount[b]!++;
       this.fromStart[b] = 0;
-      this.quoteF -= this.q * lines[b]! * this.makerCost;
+      this.quoteF -= this.q * lines[b]! * this.buyCost;
+      this.held[b] = this.gridLots;
+      this.heldF += this.gridLots;
+      this.dustF += this.gridDustF;
     }
     this.boundary = b;
     if (x <= this.stopLoss) {
@@ -97,8 +124,10 @@ class GridWalker {
         this.fromStart[b] = 0;
       }
       this.sellCount[b]!++;
-      this.quoteF += this.q * price * this.makerKeep;
-      this.profitF += this.q * (price - entry);
+      const lots = this.held[b]!;
+      this.quoteF += lots * price * this.makerKeep;
+      this.profitF += lots * (price - entry);
+      this.heldF -= lots;
       b++;
     }
     this.boundary = b;
@@ -121,6 +150,8 @@ class GridWalker {
 export interface FastBacktestOptions {
   /** Sample the equity series about this many times over the run (for charts). */
   readonly samples?: number;
+  /** Where buys pay their fee (quote by default); see fees.ts. */
+  readonly buyFeeIn?: BuyFeeIn | undefined;
 }
 
 export function runFastBacktest(
@@ -130,6 +161,10 @@ export function runFastBacktest(
 ): FastRun {
   const count = candles.length;
   if (count === 0) throw new Error('a backtest needs at least one candle');
+  const buyFeeIn = options.buyFeeIn ?? 'quote';
+  const delivered = buyDelivery(plan, buyFeeIn);
+  if (!delivered.ok) throw new Error(delivered.error);
+  const delivery = delivered.value;
   const n = plan.grids;
   const q = plan.qtyLots;
   const qtyStep = new Dec(plan.qtyStep);
@@ -137,8 +172,8 @@ export function runFastBacktest(
   const startCells = n - plan.gapLine;
   const taker = Number(plan.takerFee);
   const investmentF = Number(plan.investment) / unit;
-  const startCostF = startCells * q * plan.startPrice * (1 + taker);
-  const grid = new GridWalker(plan, investmentF - startCostF);
+  const startCostF = startCells * q * plan.startPrice * (buyFeeIn === 'quote' ? 1 + taker : 1);
+  const grid = new GridWalker(plan, delivery, buyFeeIn, investmentF - startCostF);
 
   const { open, high, low, close, openTimeMs } = candles;
   const sampleEvery = Math.max(1, Math.ceil(count / (options.samples ?? 1000)));
@@ -164,7 +199,7 @@ export function runFastBacktest(
       break;
     }
     prev = c;
-    const equity = grid.quoteF + (n - grid.boundary) * q * c;
+    const equity = grid.equityAt(c);
     if (equity > peak) peak = equity;
     else if ((peak - equity) / peak > maxDrawdown) maxDrawdown = (peak - equity) / peak;
     if (i % sampleEvery === 0) {
@@ -174,56 +209,71 @@ export function runFastBacktest(
     }
   }
 
-  // Exact ledger from the counts.
+  // Exact ledger from the counts. A cell's first sell may be of its start lots (entry P0); every other sell is of
+  // what a grid buy delivered (entry its own line).
   const lines = plan.lines;
   const p0 = priceDec(plan.startPrice);
   const qty = qtyStep.times(q);
   const maker = new Dec(plan.makerFee);
   const takerD = new Dec(plan.takerFee);
+  const gridLots = new Dec(delivery.gridLots);
   let buys = 0;
   let sells = 0;
   let buyLineSum = new Dec(0); // sum of grid buy prices
-  let sellLineSum = new Dec(0); // sum of grid sell prices
-  let entrySum = new Dec(0); // sum of the entry prices of the sold cells
+  let soldLotsValue = new Dec(0); // sum over grid sells of lots x sell price
+  let soldLotsGain = new Dec(0); // sum over grid sells of lots x (sell price - entry)
   for (let cell = 0; cell < n; cell++) {
     const bc = grid.buyCount[cell]!;
     const sc = grid.sellCount[cell]!;
     buys += bc;
     sells += sc;
     const line = priceDec(lines[cell]!);
+    const up = priceDec(lines[cell + 1]!);
     buyLineSum = buyLineSum.plus(line.times(bc));
-    sellLineSum = sellLineSum.plus(priceDec(lines[cell + 1]!).times(sc));
     const startSold = grid.startSold[cell]!;
-    entrySum = entrySum.plus(line.times(sc - startSold)).plus(p0.times(startSold));
+    const startLots = new Dec(delivery.startLots[cell]!).times(startSold);
+    const boughtLots = gridLots.times(sc - startSold);
+    soldLotsValue = soldLotsValue.plus(up.times(startLots.plus(boughtLots)));
+    soldLotsGain = soldLotsGain.plus(up.minus(p0).times(startLots)).plus(up.minus(line).times(boughtLots));
   }
   const startCost = p0.times(qty).times(startCells);
-  let fees = startCost.times(takerD).plus(buyLineSum.plus(sellLineSum).times(qty).times(maker));
-  let quote = new Dec(plan.investment)
-    .minus(startCost)
-    .minus(buyLineSum.times(qty))
-    .plus(sellLineSum.times(qty));
-  let gridProfit = sellLineSum.minus(entrySum).times(qty);
-  let baseCells = n - grid.boundary;
+  const buysCost = buyLineSum.times(qty);
+  const sold = soldLotsValue.times(qtyStep);
+  // Every fee is reported valued in quote; only those actually paid in quote come out of the quote balance.
+  const buyFees = startCost.times(takerD).plus(buysCost.times(maker));
+  let quoteFees = sold.times(maker).plus(buyFeeIn === 'quote' ? buyFees : 0);
+  let fees = buyFees.plus(sold.times(maker));
+  let quote = new Dec(plan.investment).minus(startCost).minus(buysCost).plus(sold);
+  let gridProfit = soldLotsGain.times(qtyStep);
+  const dust = delivery.startDustLots.plus(delivery.gridDustLots.times(buys)).times(qtyStep);
+  let baseLots = new Dec(0);
+  for (let cell = grid.boundary; cell < n; cell++) baseLots = baseLots.plus(grid.held[cell]!);
   let stopped: StopOutcome | null = null;
   if (stopAt >= 0) {
     const exit = priceDec(grid.stopPrice);
-    const proceeds = exit.times(qty).times(baseCells);
-    let exitEntries = new Dec(0);
+    const proceeds = exit.times(qtyStep).times(baseLots);
+    let exitCost = new Dec(0);
     for (let cell = grid.boundary; cell < n; cell++) {
-      exitEntries = exitEntries.plus(grid.fromStart[cell] === 1 ? p0 : priceDec(lines[cell]!));
+      const entry = grid.fromStart[cell] === 1 ? p0 : priceDec(lines[cell]!);
+      exitCost = exitCost.plus(entry.times(grid.held[cell]!));
     }
-    gridProfit = gridProfit.plus(proceeds.minus(exitEntries.times(qty)));
+    gridProfit = gridProfit.plus(proceeds.minus(exitCost.times(qtyStep)));
     fees = fees.plus(proceeds.times(takerD));
+    quoteFees = quoteFees.plus(proceeds.times(takerD));
     quote = quote.plus(proceeds);
-    baseCells = 0;
+    baseLots = new Dec(0);
     stopped = {
       reason: grid.stopPrice === plan.stopLoss ? 'stop-loss' : 'take-profit',
       price: priceText(grid.stopPrice),
       candleIndex: stopAt,
       openTimeMs: openTimeMs[stopAt]!,
     };
-    // The stop candle's close still counts for the drawdown: equity is all quote from here on.
-    const equityF = quote.minus(fees).toNumber() / unit;
+    // The stop candle's close still counts for the drawdown: equity is quote (and any dust) from here on.
+    const equityF =
+      quote
+        .minus(quoteFees)
+        .plus(dust.times(priceDec(close[stopAt]!)))
+        .toNumber() / unit;
     if ((peak - equityF) / peak > maxDrawdown) maxDrawdown = (peak - equityF) / peak;
     series.openTimeMs.push(openTimeMs[stopAt]!);
     series.equity.push(equityF * unit);
@@ -231,12 +281,12 @@ export function runFastBacktest(
   } else if ((count - 1) % sampleEvery !== 0) {
     const last = count - 1;
     series.openTimeMs.push(openTimeMs[last]!);
-    series.equity.push((grid.quoteF + (n - grid.boundary) * q * close[last]!) * unit);
+    series.equity.push(grid.equityAt(close[last]!) * unit);
     series.gridProfit.push(grid.profitF * unit);
   }
-  quote = quote.minus(fees);
+  quote = quote.minus(quoteFees);
   const endPrice = priceDec(close[count - 1]!);
-  const baseQty = qty.times(baseCells);
+  const baseQty = baseLots.times(qtyStep).plus(dust);
   const equity = quote.plus(baseQty.times(endPrice));
   return {
     series,
@@ -259,6 +309,7 @@ export function runFastBacktest(
       levels: lines.map(priceText),
       gapLine: plan.gapLine,
       stopped,
+      buyFeeIn,
     },
   };
 }

@@ -6,6 +6,7 @@ import { createGridState, type GridState } from '../grid/state.js';
 import { type StepOutput, step } from '../grid/step.js';
 import { matchSegment, type RestingOrder } from '../matching.js';
 import { Dec, decText, priceDec, priceText } from '../money.js';
+import { type BuyFeeIn, buyDelivery } from './fees.js';
 import type { BacktestResult } from './result.js';
 
 /**
@@ -17,12 +18,16 @@ export function runReferenceBacktest(
   params: GridParams,
   candles: CandleSeries,
   gridId = 'bt',
+  buyFeeIn: BuyFeeIn = 'quote',
 ): BacktestResult {
-  const driver = new Driver(gridId, params);
+  const driver = new Driver(gridId, params, buyFeeIn);
   const first = candles.open[0]!;
   driver.handle(step(driver.state, { kind: 'start', price: first }), first);
   const plan = driver.state.plan;
   if (!plan) throw new Error(`grid rejected: ${JSON.stringify(driver.lastNotes)}`);
+  // The same refusal as the fast loop's: a cell left with nothing to sell is not a grid the rules describe.
+  const delivered = buyDelivery(plan, buyFeeIn);
+  if (!delivered.ok) throw new Error(delivered.error);
   const investment = new Dec(plan.investment);
   let peak = investment;
   let maxDrawdown = new Dec(0);
@@ -47,7 +52,7 @@ export function runReferenceBacktest(
   const s = driver.state;
   const qty = new Dec(plan.qtyStep).times(plan.qtyLots);
   const endPrice = candles.close[candles.length - 1]!;
-  const baseQty = new Dec(plan.qtyStep).times(s.ledger.baseLots);
+  const baseQty = new Dec(plan.qtyStep).times(s.ledger.baseLots).plus(s.ledger.dust);
   return {
     candles: candles.length,
     buys: s.ledger.buys,
@@ -75,6 +80,7 @@ export function runReferenceBacktest(
             openTimeMs: candles.openTimeMs[stopIndex]!,
           }
         : null,
+    buyFeeIn,
   };
 }
 
@@ -85,13 +91,17 @@ class Driver {
   private readonly book = new Map<string, RestingOrder>();
   private execSeq = 0;
 
-  constructor(gridId: string, params: GridParams) {
+  constructor(
+    gridId: string,
+    params: GridParams,
+    private readonly buyFeeIn: BuyFeeIn,
+  ) {
     this.state = createGridState(gridId, params);
   }
 
   equityAt(price: number): Dec {
     const plan = this.state.plan!;
-    const base = new Dec(plan.qtyStep).times(this.state.ledger.baseLots);
+    const base = new Dec(plan.qtyStep).times(this.state.ledger.baseLots).plus(this.state.ledger.dust);
     return new Dec(this.state.ledger.quote).plus(base.times(priceDec(price)));
   }
 
@@ -110,7 +120,7 @@ class Driver {
     const fills = matchSegment([...this.book.values()], from, end);
     for (const order of fills) {
       this.book.delete(order.clientOrderId);
-      this.fill(order.clientOrderId, order.price, order.lots);
+      this.fill(order.clientOrderId, order.side, order.price, order.lots, true);
     }
     if (trigger !== null) this.handle(step(this.state, { kind: 'price', price: trigger }), trigger);
   }
@@ -129,7 +139,7 @@ class Driver {
         currentPrice,
       );
     } else if (command.type === 'market') {
-      this.fill(command.clientOrderId, currentPrice, command.lots);
+      this.fill(command.clientOrderId, command.side, currentPrice, command.lots, false);
     } else {
       this.book.set(command.clientOrderId, {
         clientOrderId: command.clientOrderId,
@@ -140,9 +150,32 @@ class Driver {
     }
   }
 
-  private fill(clientOrderId: string, price: number, lots: number): void {
+  /**
+   * A resting limit fills as maker, a market order as taker. With buy fees in base the fill carries the fee as Bybit
+   * reports it (quantity x rate, in the base coin); otherwise the engine charges its rate in quote.
+   */
+  private fill(
+    clientOrderId: string,
+    side: 'buy' | 'sell',
+    price: number,
+    lots: number,
+    isMaker: boolean,
+  ): void {
     this.execSeq += 1;
-    const event = { kind: 'fill', clientOrderId, execId: `x${this.execSeq}`, price, lots } as const;
+    const execId = `x${this.execSeq}`;
+    const plan = this.state.plan!;
+    const event =
+      this.buyFeeIn === 'base' && side === 'buy'
+        ? ({
+            kind: 'fill',
+            clientOrderId,
+            execId,
+            price,
+            lots,
+            fee: decText(new Dec(plan.qtyStep).times(lots).times(isMaker ? plan.makerFee : plan.takerFee)),
+            feeCurrency: 'base',
+          } as const)
+        : ({ kind: 'fill', clientOrderId, execId, price, lots } as const);
     this.handle(step(this.state, event), price);
   }
 }

@@ -1,3 +1,5 @@
+import type { BuyFeeIn } from './fees.js';
+
 /** What a backtest reports. Money as exact decimal strings; ratios as numbers. */
 export interface BacktestResult {
   readonly candles: number;
@@ -8,7 +10,7 @@ export interface BacktestResult {
   readonly qtyPerGrid: string;
   /** Base bought at start at the start price: (N - k) x q. */
   readonly startBuyQty: string;
-  /** Base held at the end. */
+  /** Base held at the end, dust included (what buys with their fee in base left below a quantity step). */
   readonly baseQty: string;
   readonly quoteBalance: string;
   readonly fees: string;
@@ -16,7 +18,7 @@ export interface BacktestResult {
   readonly gridProfit: string;
   /** gridProfit minus every fee. */
   readonly netProfit: string;
-  /** quote + base x last close. */
+  /** quote + base (dust included) x last close. */
   readonly equity: string;
   readonly investment: string;
   readonly startPrice: string;
@@ -29,6 +31,8 @@ export interface BacktestResult {
   readonly levels: readonly string[];
   readonly gapLine: number;
   readonly stopped: StopOutcome | null;
+  /** Where buys paid their fee: quote (on top of the notional), or base (out of the coin, as on Bybit spot). */
+  readonly buyFeeIn: BuyFeeIn;
 }
 
 export interface StopOutcome {

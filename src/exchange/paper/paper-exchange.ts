@@ -53,7 +53,8 @@ interface ExecutionRow {
  * A simulated exchange whose book and balances live in Postgres tables of their own, so they outlive a crash of the
  * bot as a real exchange would. Orders fill by the engine's fill model: on each price update the path from the last
  * price to the new one fills every resting order it crosses, at the order's own price, with the maker fee; a market
- * order (or a limit that crosses the last price) fills at once with the taker fee. Fees are charged in quote.
+ * order (or a limit that crosses the last price) fills at once with the taker fee. Fees are taken as Bybit spot takes
+ * them (see spotFeeInBase): a buy's in the base coin, a sell's in quote, so paper P/L predicts live P/L.
  */
 export class PaperExchange implements Exchange {
   readonly name = 'paper';
@@ -111,12 +112,10 @@ export class PaperExchange implements Exchange {
       last = market ? new Dec(market.last_price) : null;
     }
     const qty = new Dec(request.qty);
-    // Funds are held while the order rests: quote (at the larger fee rate) for a buy, the base for a sell.
-    const fee = Dec.max(this.options.makerFee, this.options.takerFee);
+    // Funds are held while the order rests: the notional in quote for a buy, the base for a sell. A buy's fee comes
+    // out of the base it receives (a rebate, in quote, only adds), so no quote is held for it.
     const hold =
-      request.side === 'buy'
-        ? qty.times(request.type === 'market' ? (last ?? 0) : request.price!).times(fee.plus(1))
-        : qty;
+      request.side === 'buy' ? qty.times(request.type === 'market' ? (last ?? 0) : request.price!) : qty;
     const asset = request.side === 'buy' ? instrument.quoteAsset : instrument.baseAsset;
     // One statement, so the common case (a resting limit order) is one round trip: record the order, hold its funds,
     // and read the market price, atomically. The rare cases (already placed, short of funds, crossing) follow.
@@ -385,12 +384,20 @@ export class PaperExchange implements Exchange {
   ): Promise<ExecutionRow> {
     const qty = new Dec(order.quantity);
     const notional = qty.times(price);
-    const fee = notional.times(isMaker ? this.options.makerFee : this.options.takerFee);
+    const rate = new Dec(isMaker ? this.options.makerFee : this.options.takerFee);
+    const inBase = spotFeeInBase(order.side, isMaker, rate);
+    // Exact, not rounded: protocols.md (1.7) says a spot buy of q credits q − fee, and states no rounding of the
+    // fee; the Bybit fake (test/fakes/bybit) charges qty × rate exactly too. Whatever is left below a quantity step
+    // is the grid's dust, which the engine keeps and counts in equity (as on Bybit, where the sell leg sells the net
+    // received quantity rounded down to basePrecision).
+    const fee = (inBase ? qty : notional).times(rate);
     const { baseAsset: base, quoteAsset: quote } = instrument;
     if (!balancesLocked) await this.lockBalances(m, instrument);
     const buy = order.side === 'buy';
-    // Buy: quote pays notional + fee and its hold is released; base grows. Sell: base and its hold shrink; quote
-    // receives notional − fee.
+    // Buy: quote pays the notional and its hold is released; base grows. Sell: base and its hold shrink; quote
+    // receives the notional. The fee then comes out of the coin it is taken in.
+    const baseMove = (buy ? qty : qty.neg()).minus(inBase ? fee : 0);
+    const quoteMove = (buy ? notional.neg() : notional).minus(inBase ? 0 : fee);
     await m.query(
       `UPDATE paper_balance SET total = total + CASE asset WHEN $1 THEN $3::numeric ELSE $4::numeric END,
               locked = locked - CASE asset WHEN $1 THEN $5::numeric ELSE $6::numeric END
@@ -398,8 +405,8 @@ export class PaperExchange implements Exchange {
       [
         base,
         quote,
-        buy ? decText(qty) : decText(qty.neg()),
-        buy ? decText(notional.plus(fee).neg()) : decText(notional.minus(fee)),
+        decText(baseMove),
+        decText(quoteMove),
         buy ? '0' : decText(qty),
         buy ? order.locked : '0',
       ],
@@ -414,7 +421,7 @@ export class PaperExchange implements Exchange {
               clock_timestamp()
          FROM filled
        RETURNING *`,
-      [order.client_order_id, decText(price), decText(fee), quote, isMaker],
+      [order.client_order_id, decText(price), decText(fee), inBase ? base : quote, isMaker],
     )) as ExecutionRow[];
     return row!;
   }
@@ -424,6 +431,15 @@ export class PaperExchange implements Exchange {
     const executions = rows.map(toExecution);
     for (const listener of this.listeners) await listener(executions);
   }
+}
+
+/**
+ * The coin Bybit spot takes a fee in (protocols.md 1.7, "Spot fee coin"): a buy pays in the base coin, a sell in
+ * quote; with a negative maker rate (a rebate) a maker buy gets it in quote and a maker sell in base.
+ */
+export function spotFeeInBase(side: 'buy' | 'sell', isMaker: boolean, rate: Dec): boolean {
+  const rebate = isMaker && rate.isNegative();
+  return side === 'buy' ? !rebate : rebate;
 }
 
 function toExchangeOrder(r: OrderRow): ExchangeOrder {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runFastBacktest } from '../../../src/engine/backtest/fast.js';
+import { type BuyFeeIn, buyDelivery } from '../../../src/engine/backtest/fees.js';
 import { runReferenceBacktest } from '../../../src/engine/backtest/reference.js';
 import type { BacktestResult } from '../../../src/engine/backtest/result.js';
 import type { CandleSeries } from '../../../src/engine/candles.js';
@@ -17,11 +18,11 @@ import { expectSameResult } from '../../support/results.js';
  */
 const params = handGrid;
 
-function bothRuns(p: GridParams, series: CandleSeries): BacktestResult {
+function bothRuns(p: GridParams, series: CandleSeries, buyFeeIn: BuyFeeIn = 'quote'): BacktestResult {
   const plan = planGrid(p, series.open[0]!);
   if (!plan.ok) throw new Error(plan.error.message);
-  const fast = runFastBacktest(plan.value, series).result;
-  const reference = runReferenceBacktest(p, series);
+  const fast = runFastBacktest(plan.value, series, { buyFeeIn }).result;
+  const reference = runReferenceBacktest(p, series, 'bt', buyFeeIn);
   expectSameResult(reference, fast);
   return fast;
 }
@@ -165,5 +166,110 @@ describe('hand-worked backtests', () => {
       ]),
     );
     expect(r).toMatchObject({ buys: 1, sells: 0 });
+  });
+});
+
+/**
+ * The same grid with buy fees taken in the base coin, as Bybit spot takes them (docs/grid-rules.md, "Buy fees in the
+ * base coin"). These protect --buy-fee-in base: each figure is worked out by hand below, and the fast loop and the
+ * engine driven fill by fill must both reproduce it.
+ */
+describe('hand-worked backtests, buy fees in base', () => {
+  it('the worked example: cells sell what their buys delivered, the rest is dust counted in equity', () => {
+    // q = 1.56 (156 lots of 0.01), k = 2, as before.
+    // Start: buy 3.12 at 160: quote pays 499.2 only; fee 3.12 x 0.001 = 0.00312 base (valued 0.4992 at 160).
+    //   Delivered 3.11688: 3.11 in whole steps (cell 2 takes 1.56, cell 3 the remaining 1.55), dust 0.00688.
+    // A grid buy of 1.56 pays 0.00156 base: delivers 1.55844, so its cell sells 1.55, dust 0.00844.
+    // Candle 1, path 160→180→120→130:
+    //   sell 1.56 at 175 (cell 2, from start): 273, fee 0.273, profit 1.56 x 15 = 23.4; buy at 150 placed.
+    //   buys at 150 (234, fee valued 0.234) and 125 (195, fee valued 0.195): cells 2 and 1 each hold 1.55.
+    //   Close 130: quote 1000 - 499.2 + 273 - 0.273 - 234 - 195 = 344.527; base 1.55 x 3 + dust 0.00688 + 0.01688
+    //   = 4.67376, x 130 = 607.5888; equity 952.1158: drawdown 4.78842 %.
+    // Candle 2, path 130→95→210→205:
+    //   buy at 100 (156, fee valued 0.156), then sells of 1.55 at 125, 150, 175 (profit 1.55 x 25 = 38.75 each) and
+    //   cell 3's 1.55 from start at 200 (profit 1.55 x 40 = 62): 193.75 + 232.5 + 271.25 + 310 = 1007.5 for the
+    //   four, fees 1.0075 in quote.
+    // Grid profit 23.4 + 3 x 38.75 + 62 = 201.65. Fees 0.4992 + (0.234 + 0.195 + 0.156) + (0.273 + 1.0075) = 2.3647.
+    // Quote 1000 - 499.2 - 585 + 1280.5 - 1.2805 = 1195.0195 (only the sells' fees were paid in quote).
+    // Base: no cell holds any; dust 0.00688 + 3 x 0.00844 = 0.0322, worth 6.601 at 205: equity 1201.6205.
+    const r = bothRuns(
+      params(),
+      candles([
+        ['160', '180', '120', '130'],
+        ['130', '210', '95', '205'],
+      ]),
+      'base',
+    );
+    expect(r).toMatchObject({
+      buyFeeIn: 'base',
+      qtyPerGrid: '1.56',
+      startBuyQty: '3.12',
+      buys: 3,
+      sells: 5,
+      gridProfit: '201.65',
+      fees: '2.3647',
+      netProfit: '199.2853',
+      quoteBalance: '1195.0195',
+      baseQty: '0.0322',
+      equity: '1201.6205',
+      stopped: null,
+    });
+    expect(r.maxDrawdownPct).toBeCloseTo(4.78842, 10);
+  });
+
+  it('a stop-loss sells the whole steps the cells hold and keeps the dust', () => {
+    // Start as above: cells 2 and 3 hold 1.56 and 1.55 from 160, dust 0.00688, quote 500.8, fee 0.4992.
+    // Candle (160, 165, 105, 108): the buy at 125 fills (195, fee 0.00156 base valued 0.195): cell 1 holds 1.55,
+    // dust 0.01532. At 110 the grid sells what its cells hold, 1.55 + 1.56 + 1.55 = 4.66: 512.6, taker fee 0.5126. Profit 1.55 x (110 - 125) + 1.56 x (110 - 160) + 1.55 x (110 - 160) = -23.25 - 78 - 77.5 = -178.75.
+    // Fees 0.4992 + 0.195 + 0.5126 = 1.2068. Quote 500.8 - 195 + 512.6 - 0.5126 = 817.8874.
+    // The dust stays: 0.01532, worth 1.65456 at the stop candle's close 108 (equity 819.54196, drawdown 18.045804 %)
+    // and 3.064 at the last close 200 (equity 820.9514).
+    const r = bothRuns(
+      params({ stopLoss: '110' }),
+      candles([
+        ['160', '165', '105', '108'],
+        ['108', '300', '100', '200'],
+      ]),
+      'base',
+    );
+    expect(r).toMatchObject({
+      buys: 1,
+      sells: 0,
+      gridProfit: '-178.75',
+      fees: '1.2068',
+      netProfit: '-179.9568',
+      quoteBalance: '817.8874',
+      baseQty: '0.01532',
+      equity: '820.9514',
+      stopped: { reason: 'stop-loss', price: '110', candleIndex: 0 },
+    });
+    expect(r.maxDrawdownPct).toBeCloseTo(18.045804, 10);
+  });
+
+  it('refuses a grid whose cells would be left with nothing to sell', () => {
+    // Investment 6.4: q = 6.4 / 4 / 160 = 0.01, one step; a buy delivers 0.00999, no whole step to sell.
+    const tiny = planGrid(params({ investment: '6.4' }), candles([['160', '160', '160', '160']]).open[0]!);
+    if (!tiny.ok) throw new Error(tiny.error.message);
+    expect(buyDelivery(tiny.value, 'quote').ok).toBe(true);
+    expect(buyDelivery(tiny.value, 'base')).toEqual({
+      ok: false,
+      error:
+        'with buy fees in base, a grid buy of 0.01 less its fee (0.00001) leaves less than one quantity step 0.01 to sell; invest more per grid',
+    });
+    // Taker 50 %: the start buy of 3.12 delivers 1.56, all to cell 2; cell 3 gets nothing.
+    const greedy = planGrid(params({ takerFee: '0.5' }), candles([['160', '160', '160', '160']]).open[0]!);
+    if (!greedy.ok) throw new Error(greedy.error.message);
+    expect(buyDelivery(greedy.value, 'base')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/line 3/),
+    });
+    expect(() =>
+      runReferenceBacktest(
+        params({ takerFee: '0.5' }),
+        candles([['160', '160', '160', '160']]),
+        'bt',
+        'base',
+      ),
+    ).toThrow(/nothing to sell/);
   });
 });
