@@ -46,6 +46,7 @@ export class ExecutionRouter {
       fee: e.fee,
       feeCurrency: e.feeCurrency === this.quoteAssetOf(e.symbol) ? 'quote' : 'base',
       executedAtMs: e.executedAt.getTime(),
+      orderId: e.exchangeOrderId,
     };
   }
 

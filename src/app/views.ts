@@ -57,9 +57,64 @@ export interface TradeView {
   readonly price: string;
   readonly qty: string;
   readonly fee: string;
+  /** The coin the fee was taken in (Bybit takes spot buy fees in the base coin). */
+  readonly feeCoin: string;
+  /** The same as feeCoin, under the name the API first gave it. */
   readonly feeCurrency: string;
   /** Realized grid profit of this fill less its fee in quote: what the fill added to the grid's P/L. */
   readonly net: string;
+  /** The exchange's execution id. */
+  readonly execId: string;
+  /** The exchange's order id; null on an old fill whose order never learned it. */
+  readonly orderId: string | null;
+  /** Our id of the order (Bybit's orderLinkId). */
+  readonly clientOrderId: string;
+}
+
+export interface TradeFilter {
+  readonly symbol?: string | undefined;
+  /** Executed at or after. */
+  readonly from?: Date | undefined;
+  /** Executed before. */
+  readonly to?: Date | undefined;
+}
+
+interface TradeRow {
+  id: string;
+  executed_at: Date;
+  grid_id: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  price: string;
+  quantity: string;
+  fee: string;
+  fee_currency: string;
+  net: string;
+  exec_id: string;
+  exchange_order_id: string | null;
+  client_order_id: string;
+}
+
+// `id` leaves as text: an ORDER BY over these names the table's columns (trade.id), or it would sort the text.
+const TRADE_COLUMNS = `id::text, executed_at, grid_id, symbol, side, price::text, quantity::text, fee::text, fee_currency,
+  (realized_pnl - fee_quote)::text AS net, exec_id, exchange_order_id, client_order_id`;
+
+function tradeView(r: TradeRow): TradeView {
+  return {
+    at: new Date(r.executed_at).toISOString(),
+    gridId: r.grid_id,
+    symbol: r.symbol,
+    side: r.side,
+    price: decText(r.price),
+    qty: decText(r.quantity),
+    fee: decText(r.fee),
+    feeCoin: r.fee_currency,
+    feeCurrency: r.fee_currency,
+    net: decText(r.net),
+    execId: r.exec_id,
+    orderId: r.exchange_order_id,
+    clientOrderId: r.client_order_id,
+  };
 }
 
 export interface OrderView {
@@ -201,32 +256,45 @@ export class Views {
   /** The latest fills, newest first. */
   async trades(limit: number, symbol?: string): Promise<TradeView[]> {
     const rows = (await this.deps.ds.query(
-      `SELECT executed_at, grid_id, symbol, side, price::text, quantity::text, fee::text, fee_currency,
-              (realized_pnl - fee_quote)::text AS net
-         FROM trade WHERE ($2::text IS NULL OR symbol = $2) ORDER BY executed_at DESC, id DESC LIMIT $1`,
+      `SELECT ${TRADE_COLUMNS}
+         FROM trade WHERE ($2::text IS NULL OR symbol = $2) ORDER BY trade.executed_at DESC, trade.id DESC LIMIT $1`,
       [Math.max(1, Math.min(limit, 500)), symbol ?? null],
-    )) as {
-      executed_at: Date;
-      grid_id: string;
-      symbol: string;
-      side: 'buy' | 'sell';
-      price: string;
-      quantity: string;
-      fee: string;
-      fee_currency: string;
-      net: string;
-    }[];
-    return rows.map((r) => ({
-      at: new Date(r.executed_at).toISOString(),
-      gridId: r.grid_id,
-      symbol: r.symbol,
-      side: r.side,
-      price: decText(r.price),
-      qty: decText(r.quantity),
-      fee: decText(r.fee),
-      feeCurrency: r.fee_currency,
-      net: decText(r.net),
-    }));
+    )) as TradeRow[];
+    return rows.map(tradeView);
+  }
+
+  /**
+   * Every fill of the filter, oldest first, a page at a time: each page is one short query that starts after the
+   * last row of the one before (by time, then id, so fills sharing a time are neither repeated nor skipped), so an
+   * export of any length holds one page in memory and no connection between pages.
+   */
+  async *tradePages(filter: TradeFilter = {}, pageSize = 1000): AsyncGenerator<TradeView[]> {
+    let after: { at: string; id: string } | null = null;
+    for (;;) {
+      // The cursor's time as text to the microsecond: a JS Date keeps milliseconds, and a row stored with more
+      // would compare after its own truncation and come again on the next page.
+      const rows = (await this.deps.ds.query(
+        `SELECT ${TRADE_COLUMNS},
+                to_char(executed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+           FROM trade
+          WHERE ($1::text IS NULL OR symbol = $1) AND ($2::timestamptz IS NULL OR executed_at >= $2)
+            AND ($3::timestamptz IS NULL OR executed_at < $3)
+            AND ($4::timestamptz IS NULL OR (executed_at, id) > ($4, $5::bigint))
+          ORDER BY trade.executed_at, trade.id LIMIT $6`,
+        [
+          filter.symbol ?? null,
+          filter.from ?? null,
+          filter.to ?? null,
+          after?.at ?? null,
+          after?.id ?? null,
+          pageSize,
+        ],
+      )) as (TradeRow & { cursor_at: string })[];
+      if (rows.length > 0) yield rows.map(tradeView);
+      if (rows.length < pageSize) return;
+      const last = rows.at(-1)!;
+      after = { at: last.cursor_at, id: last.id };
+    }
   }
 
   /** Orders resting on the exchange (placed, no cancel asked), highest price first. */

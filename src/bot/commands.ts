@@ -540,19 +540,34 @@ async function tradesPage(ctx: CommandContext, countText: string, offset: number
   if (!Number.isInteger(count) || count < 1 || count > 50)
     return failure('count must be from 1 to 50', '/trades 10');
   const trades = await ctx.deps.views.trades(count + offset + 1);
-  const page = trades.slice(offset, offset + count);
-  if (page.length === 0) return reply('No trades yet');
-  const lines = page.map(
-    (t) =>
-      `${t.at.slice(5, 16).replace('T', ' ')} ${t.gridId} ${t.symbol} ${t.side === 'buy' ? 'BUY ' : 'SELL'} ${t.qty} @ ${t.price} · fee ${t.fee} ${t.feeCurrency} · net ${t.net}`,
-  );
+  const wanted = trades.slice(offset, offset + count);
+  if (wanted.length === 0) return reply('No trades yet');
+  // Each fill with the ids that find it in the exchange's history. A page stops short of the smaller message limit
+  // (Discord's 4,096 characters; Telegram would split it), and Older goes on from where it stopped.
+  const lines: string[] = [];
+  let shown = 0;
+  let length = 0;
+  for (const t of wanted) {
+    const fill = [
+      `${t.at.slice(5, 16).replace('T', ' ')} ${t.gridId} ${t.symbol} ${t.side === 'buy' ? 'BUY ' : 'SELL'} ${t.qty} @ ${t.price} · fee ${t.fee} ${t.feeCoin} · net ${t.net}`,
+      `   exec ${t.execId} · order ${t.orderId ?? '–'} · client ${t.clientOrderId}`,
+    ];
+    const added = fill.reduce((n, l) => n + l.length + 1, 0);
+    if (shown > 0 && length + added > TRADES_PAGE_CHARS) break;
+    lines.push(...fill);
+    length += added;
+    shown++;
+  }
   const buttons: Button[] = [];
   if (offset > 0)
     buttons.push({ label: '‹ Newer', data: `pg:trades:${count}:${Math.max(0, offset - count)}` });
-  if (trades.length > offset + count)
-    buttons.push({ label: 'Older ›', data: `pg:trades:${count}:${offset + count}` });
-  return reply(`Trades ${offset + 1}–${offset + page.length}`, lines, buttons.length ? { buttons } : {});
+  if (trades.length > offset + shown)
+    buttons.push({ label: 'Older ›', data: `pg:trades:${count}:${offset + shown}` });
+  return reply(`Trades ${offset + 1}–${offset + shown}`, lines, buttons.length ? { buttons } : {});
 }
+
+/** The lines of a /trades page, in characters: within Discord's embed description with room to spare. */
+const TRADES_PAGE_CHARS = 3800;
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));
 
@@ -652,7 +667,8 @@ export class ChatCommands {
     const actor = this.actorFor(user);
     if (!actor) {
       await this.audit(user, null, `press ${data}`, 'refused: unauthorized');
-      return failure('You are not allowed to use this bot.');
+      // A stranger's press on someone's prompt or list: said to the stranger alone, the message stays as it is.
+      return { ...failure('You are not allowed to use this bot.'), pressRefused: true };
     }
     const page = /^pg:trades:(\d+):(\d+)$/.exec(data);
     if (page) return tradesPage({ actor, user, deps: this.deps }, page[1]!, Number(page[2]));

@@ -46,7 +46,7 @@ export class GridOrder {
   @Column('numeric') quantity!: string;
   @Column('text', { name: 'exchange_order_id', nullable: true }) exchangeOrderId!: string | null;
   /** intent → placing → placed → filled | cancelled; or intent → cancelled (never sent), or → rejected. */
-  @Column('text') status!: 'intent' | 'placing' | 'placed' | 'filled' | 'cancelled' | 'rejected';
+  @Column('text') status!: 'intent' | 'placing' | 'held' | 'placed' | 'filled' | 'cancelled' | 'rejected';
   @Column('boolean', { name: 'cancel_requested' }) cancelRequested!: boolean;
   @Column('text', { nullable: true }) reason!: string | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
@@ -59,6 +59,8 @@ export class Trade {
   @Column('text', { name: 'exec_id' }) execId!: string;
   @Column('text', { name: 'grid_id' }) gridId!: string;
   @Column('text', { name: 'client_order_id' }) clientOrderId!: string;
+  /** The exchange's id of the order that filled; null on old rows whose order never learned it. */
+  @Column('text', { name: 'exchange_order_id', nullable: true }) exchangeOrderId!: string | null;
   @Column('text') symbol!: string;
   @Column('text') side!: 'buy' | 'sell';
   @Column('text') purpose!: string;

@@ -29,6 +29,11 @@ export async function loadGrid(
 export interface TradeRow {
   readonly execId: string;
   readonly clientOrderId: string;
+  /**
+   * The exchange's id of the order, as the execution reported it; when it did not, the order's own record supplies
+   * it (null if that never learned it either).
+   */
+  readonly exchangeOrderId: string | null;
   readonly side: 'buy' | 'sell';
   readonly purpose: string;
   readonly price: string;
@@ -84,13 +89,16 @@ export async function commitStep(
           WHERE id = $1 AND version = $2
           RETURNING id, symbol),
        t AS (
-         INSERT INTO trade (exec_id, grid_id, client_order_id, symbol, side, purpose, price, quantity, fee,
-                            fee_currency, fee_quote, realized_pnl, executed_at)
-         SELECT x.exec_id, g.id, x.client_order_id, g.symbol, x.side, x.purpose, x.price, x.quantity, x.fee,
-                x.fee_currency, x.fee_quote, x.realized_pnl, x.executed_at
-           FROM g, jsonb_to_record($11::jsonb) AS x(exec_id text, client_order_id text, side text, purpose text,
-                price numeric, quantity numeric, fee numeric, fee_currency text, fee_quote numeric,
-                realized_pnl numeric, executed_at timestamptz)
+         INSERT INTO trade (exec_id, grid_id, client_order_id, exchange_order_id, symbol, side, purpose, price,
+                            quantity, fee, fee_currency, fee_quote, realized_pnl, executed_at)
+         SELECT x.exec_id, g.id, x.client_order_id,
+                COALESCE(x.exchange_order_id,
+                         (SELECT o.exchange_order_id FROM grid_order o WHERE o.client_order_id = x.client_order_id)),
+                g.symbol, x.side, x.purpose, x.price, x.quantity, x.fee, x.fee_currency, x.fee_quote,
+                x.realized_pnl, x.executed_at
+           FROM g, jsonb_to_record($11::jsonb) AS x(exec_id text, client_order_id text, exchange_order_id text,
+                side text, purpose text, price numeric, quantity numeric, fee numeric, fee_currency text,
+                fee_quote numeric, realized_pnl numeric, executed_at timestamptz)
           WHERE $11::jsonb IS NOT NULL
           RETURNING 1),
        filled AS (
@@ -125,6 +133,7 @@ export async function commitStep(
           ? JSON.stringify({
               exec_id: trade.execId,
               client_order_id: trade.clientOrderId,
+              exchange_order_id: trade.exchangeOrderId,
               side: trade.side,
               purpose: trade.purpose,
               price: trade.price,

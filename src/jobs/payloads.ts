@@ -19,6 +19,7 @@ export const GridEventPayload = z.object({
       fee: decimal.optional(),
       feeCurrency: z.enum(['quote', 'base']).optional(),
       executedAtMs: int.optional(),
+      orderId: z.string().min(1).max(200).optional(),
     }),
     z.object({ kind: z.literal('cancelled'), clientOrderId: z.string().min(1) }),
     z.object({ kind: z.literal('rejected'), clientOrderId: z.string().min(1), reason: z.string() }),

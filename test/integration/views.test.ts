@@ -85,7 +85,23 @@ describe('views (paper)', () => {
     const trades = await app.rt.views.trades(3);
     expect(trades).toHaveLength(3);
     expect(trades[0]!.at >= trades[1]!.at).toBe(true);
-    expect(trades[0]).toMatchObject({ gridId, symbol: 'BTCUSDT', side: 'sell', feeCurrency: 'USDT' });
+    expect(trades[0]).toMatchObject({
+      gridId,
+      symbol: 'BTCUSDT',
+      side: 'sell',
+      feeCoin: 'USDT',
+      feeCurrency: 'USDT',
+    });
+    // Each with the ids that find it in the exchange's history (test/integration/trades-export.test.ts goes further).
+    const [execution] = (await app.rt.ds.query(
+      `SELECT exec_id, exchange_order_id, client_order_id FROM paper_execution WHERE exec_id = $1`,
+      [trades[0]!.execId],
+    )) as { exec_id: string; exchange_order_id: string; client_order_id: string }[];
+    expect(execution).toBeDefined();
+    expect(trades[0]).toMatchObject({
+      orderId: execution!.exchange_order_id,
+      clientOrderId: execution!.client_order_id,
+    });
     const orders = await app.rt.views.openOrders('BTCUSDT');
     expect(orders.length).toBe(10); // one order per cell: a buy at its lower line or a sell at its upper
     const ladder = await app.rt.views.ladder(gridId);

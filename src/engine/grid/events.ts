@@ -17,6 +17,8 @@ export type GridEvent =
       readonly feeCurrency?: 'quote' | 'base' | undefined;
       /** When the exchange executed it: carried for the record, never read by the engine. */
       readonly executedAtMs?: number | undefined;
+      /** The exchange's id of the order that filled: carried for the record, never read by the engine. */
+      readonly orderId?: string | undefined;
     }
   | { readonly kind: 'cancelled'; readonly clientOrderId: string }
   | { readonly kind: 'rejected'; readonly clientOrderId: string; readonly reason: string }
