@@ -4,7 +4,7 @@ import type { GridCommand, GridEvent, GridNote } from '../engine/grid/events.js'
 import type { GridState, OpenOrder } from '../engine/grid/state.js';
 import { step } from '../engine/grid/step.js';
 import { Dec, decText, priceText } from '../engine/money.js';
-import type { PreTradeVerdict } from '../engine/risk/pre-trade.js';
+import { clearsByItself, type PreTradeVerdict, type RefusalReason } from '../engine/risk/pre-trade.js';
 import type { Exchange, PlaceOrderRequest, PlaceOutcome } from '../exchange/exchange.js';
 import type { Logger } from '../log/logger.js';
 import type { GridEventBus, Notification, NotificationSink } from './ports.js';
@@ -19,7 +19,7 @@ interface OrderRow {
   purpose: 'grid' | 'start' | 'exit';
   price: string | null;
   quantity: string;
-  status: 'intent' | 'placing' | 'placed' | 'filled' | 'cancelled' | 'rejected';
+  status: 'intent' | 'placing' | 'held' | 'placed' | 'filled' | 'cancelled' | 'rejected';
   cancel_requested: boolean;
 }
 
@@ -31,8 +31,10 @@ export interface ProcessorDeps {
   readonly log: Logger;
   /** The kill switch: while it is on, nothing is sent to the exchange but cancels. */
   readonly isKilled?: () => Promise<boolean>;
-  /** Layer 1 of the risk rules: every order is judged before it leaves. */
-  readonly guard?: { check(orders: readonly GuardedOrder[]): Promise<PreTradeVerdict[]> };
+  /** Layer 1 of the risk rules: every order is judged before it leaves, and a held one again on every price. */
+  readonly guard?: {
+    check(orders: readonly GuardedOrder[], options?: { rejudge?: boolean }): Promise<PreTradeVerdict[]>;
+  };
 }
 
 export interface ApplyOptions {
@@ -80,6 +82,7 @@ export class GridProcessor {
           ? {
               execId: event.execId,
               clientOrderId: event.clientOrderId,
+              exchangeOrderId: event.orderId ?? null,
               side: order.side,
               purpose: purposeOf(event.clientOrderId),
               price: priceText(event.price),
@@ -189,51 +192,167 @@ export class GridProcessor {
   }
 
   /**
-   * The pre-trade rules judge the orders; a refused one is closed unsent with its reason, its grid hears it (and does
-   * not retry it until resumed), and the user is told once per grid and reason. Returns the orders that may go.
+   * The pre-trade rules judge the orders. One refused by a rule that clears by itself (a breaker, the BTC filter, the
+   * fat finger, the free balance) is held: kept unsent in the store ('held'), still the grid's open order, and placed
+   * under the same client order id once a check on a later price lets it through (`releaseHeld`). One refused by any
+   * other rule is closed unsent with its reason and its grid hears it (and places it again when resumed). Returns the
+   * orders that may go.
    */
   private async passGuard(orders: readonly PlacementRow[]): Promise<PlacementRow[]> {
     const guard = this.deps.guard;
     if (!guard || orders.length === 0) return [...orders];
-    const verdicts = await guard.check(
-      orders.map((o) => ({
-        clientOrderId: o.client_order_id,
-        gridId: o.grid_id,
-        symbol: o.symbol,
-        side: o.side,
-        purpose: o.purpose,
-        price: o.price === null ? null : decText(o.price),
-        qty: decText(o.quantity),
-      })),
-    );
+    const verdicts = await guard.check(orders.map(toGuarded));
     const pass: PlacementRow[] = [];
     for (const [i, order] of orders.entries()) {
       const verdict = verdicts[i]!;
-      if (verdict.ok) {
-        pass.push(order);
-        continue;
-      }
-      const [[closed]] = (await this.deps.ds.query(
-        `UPDATE grid_order SET status = 'rejected', reason = $2, updated_at = now()
-          WHERE client_order_id = $1 AND status IN ('intent', 'placing') RETURNING client_order_id`,
-        [order.client_order_id, `pre-trade ${verdict.reason}: ${verdict.message}`],
-      )) as [{ client_order_id: string }[], number];
-      if (!closed) continue;
-      await this.deps.bus.publish(order.grid_id, {
-        kind: 'rejected',
-        clientOrderId: order.client_order_id,
-        reason: `pre-trade ${verdict.reason}`,
-      });
-      await this.deps.notifier.notify({
-        category: 'risk',
-        severity: 'warning',
-        key: `pretrade-${order.grid_id}-${verdict.reason}`,
-        gridId: order.grid_id,
-        title: `${order.symbol} grid ${order.grid_id}: order held back (${verdict.reason})`,
-        lines: [verdict.message, 'the grid places it again when resumed'],
-      });
+      if (verdict.ok) pass.push(order);
+      else if (clearsByItself(verdict.reason)) await this.hold(order, verdict.reason, verdict.message);
+      else await this.refuse(order, verdict.reason, verdict.message);
     }
     return pass;
+  }
+
+  private async refuse(order: PlacementRow, reason: RefusalReason, message: string): Promise<void> {
+    const [[closed]] = (await this.deps.ds.query(
+      `UPDATE grid_order SET status = 'rejected', reason = $2, updated_at = now()
+        WHERE client_order_id = $1 AND status IN ('intent', 'placing') RETURNING client_order_id`,
+      [order.client_order_id, `pre-trade ${reason}: ${message}`],
+    )) as [{ client_order_id: string }[], number];
+    if (!closed) return;
+    await this.deps.bus.publish(order.grid_id, {
+      kind: 'rejected',
+      clientOrderId: order.client_order_id,
+      reason: `pre-trade ${reason}`,
+    });
+    await this.deps.notifier.notify({
+      category: 'risk',
+      severity: 'warning',
+      key: `pretrade-${order.grid_id}-${reason}`,
+      gridId: order.grid_id,
+      title: `${order.symbol} grid ${order.grid_id}: order held back (${reason})`,
+      lines: [message, 'the grid places it again when resumed'],
+    });
+  }
+
+  /**
+   * Holds an order back: the engine hears nothing (the order stays the cell's, so nothing else takes its place), and
+   * the user is told once per episode: when the grid had no order held for this reason yet.
+   */
+  private async hold(order: PlacementRow, reason: RefusalReason, message: string): Promise<void> {
+    const [row] = (await this.deps.ds.query(
+      `WITH held AS (
+         UPDATE grid_order SET status = 'held', reason = $2, updated_at = now()
+          WHERE client_order_id = $1 AND status IN ('intent', 'placing') RETURNING grid_id)
+       SELECT EXISTS (SELECT 1 FROM held) AS held,
+              EXISTS (SELECT 1 FROM grid_order o JOIN held h ON o.grid_id = h.grid_id
+                       WHERE o.status = 'held' AND o.client_order_id <> $1 AND o.reason LIKE $3) AS ongoing`,
+      [order.client_order_id, heldReason(reason, message), `${heldReason(reason, '')}%`],
+    )) as { held: boolean; ongoing: boolean }[];
+    if (!row?.held || row.ongoing) return;
+    await this.deps.notifier.notify({
+      category: 'risk',
+      severity: 'warning',
+      key: `held-${order.client_order_id}`,
+      gridId: order.grid_id,
+      title: `${order.symbol} grid ${order.grid_id}: order held back (${reason})`,
+      lines: [message, `it is placed as soon as a ${order.symbol} price finds this cleared`],
+    });
+  }
+
+  /**
+   * Judges the held orders of a symbol again (on each of its prices) and places those the rules now let through, under
+   * their own client order ids; the rest stay held. An order is claimed ('held' → 'placing') only while nobody asked to
+   * cancel it and its grid runs, in one statement: two prices judged at once place it once, and a pause or stop
+   * committed first keeps it home (its cancel closes it). Held orders whose cancel was left unsent (the kill switch
+   * stops grids without sending cancels) are closed here, and their grids hear it. Returns how many were placed.
+   */
+  async releaseHeld(symbol: string, options: { except?: readonly string[] } = {}): Promise<number> {
+    const { ds, guard, log } = this.deps;
+    const rows = (await ds.query(
+      `SELECT client_order_id, grid_id, symbol, side, type, purpose, price::text AS price, quantity::text AS quantity,
+              cancel_requested, reason
+         FROM grid_order WHERE symbol = $1 AND status = 'held' AND grid_id <> ALL($2)
+        ORDER BY created_at, client_order_id`,
+      [symbol, options.except ?? []],
+    )) as (PlacementRow & { cancel_requested: boolean; reason: string | null })[];
+    for (const r of rows) if (r.cancel_requested) await this.requestCancel(r.client_order_id);
+    const waiting = rows.filter((r) => !r.cancel_requested);
+    if (waiting.length === 0) return 0;
+    let verdicts: PreTradeVerdict[];
+    try {
+      verdicts = guard
+        ? await guard.check(waiting.map(toGuarded), { rejudge: true })
+        : waiting.map(() => ({ ok: true }) as const);
+    } catch (e) {
+      // Nothing was claimed: the next price judges them again.
+      log.warn({ symbol }, `held orders not judged: ${(e as Error).message}`);
+      return 0;
+    }
+    const ready: string[] = [];
+    for (const [i, order] of waiting.entries()) {
+      const verdict = verdicts[i]!;
+      if (verdict.ok) ready.push(order.client_order_id);
+      else if (!order.reason?.startsWith(heldReason(verdict.reason, ''))) {
+        // Still held, now by another rule: the store says which (written when the rule changes, not on every price).
+        await ds.query(
+          `UPDATE grid_order SET reason = $2, updated_at = now() WHERE client_order_id = $1 AND status = 'held'`,
+          [order.client_order_id, heldReason(verdict.reason, verdict.message)],
+        );
+      }
+    }
+    if (ready.length === 0) return 0;
+    // Rows are locked in one order, so a second release judging the same orders waits for the first and then finds
+    // them all taken, rather than claiming a share (which would announce one release in two messages).
+    const [claimed] = (await ds.query(
+      `WITH c AS (
+         SELECT o.client_order_id FROM grid_order o JOIN grid g ON g.id = o.grid_id
+          WHERE o.client_order_id = ANY($1) AND o.status = 'held' AND NOT o.cancel_requested AND g.status = 'running'
+          ORDER BY o.client_order_id FOR UPDATE OF o)
+       UPDATE grid_order o SET status = 'placing', updated_at = now()
+         FROM c WHERE o.client_order_id = c.client_order_id
+        RETURNING o.client_order_id, o.grid_id, o.symbol, o.side, o.type, o.purpose, o.price::text AS price,
+                  o.quantity::text AS quantity, o.reason`,
+      [ready],
+    )) as [(PlacementRow & { reason: string | null })[], number];
+    if (claimed.length === 0) return 0;
+    const placed = await this.sendClaimed(claimed);
+    const byGrid = new Map<string, (PlacementRow & { reason: string | null })[]>();
+    for (const row of claimed) {
+      if (!placed.has(row.client_order_id)) continue;
+      byGrid.set(row.grid_id, [...(byGrid.get(row.grid_id) ?? []), row]);
+    }
+    for (const [gridId, orders] of byGrid) {
+      await this.deps.notifier.notify({
+        category: 'risk',
+        severity: 'info',
+        // A claim happens once per order: the first of them names this release for good.
+        key: `released-${orders[0]!.client_order_id}`,
+        gridId,
+        title: `${symbol} grid ${gridId}: ${orders.length === 1 ? 'held order' : `${orders.length} held orders`} placed again`,
+        lines: orders.map(
+          (o) =>
+            `${o.side} ${decText(o.quantity)} @ ${o.price === null ? 'market' : decText(o.price)} (held: ${heldKind(o.reason)})`,
+        ),
+      });
+    }
+    return placed.size;
+  }
+
+  /** Sends orders claimed just now after a check: in one batch where the exchange has them. Returns those it took. */
+  private async sendClaimed(orders: readonly PlacementRow[]): Promise<Set<string>> {
+    const { exchange } = this.deps;
+    const going = await this.holdWhileKilled(orders);
+    const taken = new Set<string>();
+    if (going.length > 1 && exchange.placeOrders !== undefined) {
+      const outcomes = await exchange.placeOrders(going.map(toRequest));
+      for (const [i, row] of going.entries())
+        if (await this.recordPlacement(row, outcomes[i]!)) taken.add(row.client_order_id);
+      return taken;
+    }
+    for (const row of going)
+      if (await this.recordPlacement(row, await exchange.placeOrder(toRequest(row))))
+        taken.add(row.client_order_id);
+    return taken;
   }
 
   /**
@@ -258,8 +377,11 @@ export class GridProcessor {
     return orders.filter((o) => o.purpose === 'exit');
   }
 
-  /** Records what the exchange said about a placement, and tells the engine when it refused or closed the order. */
-  private async recordPlacement(order: PlacementRow, outcome: PlaceOutcome): Promise<void> {
+  /**
+   * Records what the exchange said about a placement, and tells the engine when it refused or closed the order.
+   * Returns whether the exchange has the order.
+   */
+  private async recordPlacement(order: PlacementRow, outcome: PlaceOutcome): Promise<boolean> {
     const { ds, bus, log } = this.deps;
     if (outcome.kind === 'rejected') {
       await ds.query(
@@ -275,7 +397,7 @@ export class GridProcessor {
         clientOrderId: order.client_order_id,
         reason: outcome.reason,
       });
-      return;
+      return false;
     }
     if (
       outcome.kind === 'already-placed' &&
@@ -286,7 +408,7 @@ export class GridProcessor {
         outcome.status,
       ]);
       await bus.publish(order.grid_id, { kind: 'cancelled', clientOrderId: order.client_order_id });
-      return;
+      return false;
     }
     const [placed] = (await ds.query(
       `UPDATE grid_order SET status = CASE WHEN status = 'placing' THEN 'placed' ELSE status END,
@@ -296,10 +418,12 @@ export class GridProcessor {
     )) as [{ cancel_requested: boolean; status: string }[], number];
     if (placed[0]?.cancel_requested && placed[0].status === 'placed')
       await this.requestCancel(order.client_order_id);
+    return true;
   }
 
   /**
-   * Cancels an order. One never sent is cancelled on the spot (and can no longer be claimed); one being placed is left
+   * Cancels an order. One never sent (an intent, a held order) is cancelled on the spot (and can no longer be claimed);
+   * one being placed is left
    * to its placer, which sees the request when the exchange answers; one on the exchange is cancelled there. The
    * engine hears 'cancelled' only once the order can no longer fill.
    */
@@ -307,7 +431,7 @@ export class GridProcessor {
     const { ds, exchange, bus } = this.deps;
     const [rows] = (await ds.query(
       `UPDATE grid_order SET cancel_requested = true,
-              status = CASE WHEN status = 'intent' THEN 'cancelled' ELSE status END, updated_at = now()
+              status = CASE WHEN status IN ('intent', 'held') THEN 'cancelled' ELSE status END, updated_at = now()
         WHERE client_order_id = $1
         RETURNING grid_id, symbol, status`,
       [clientOrderId],
@@ -415,6 +539,27 @@ type PlacementRow = Pick<
   OrderRow,
   'client_order_id' | 'grid_id' | 'symbol' | 'side' | 'type' | 'purpose' | 'price' | 'quantity'
 >;
+
+function toGuarded(o: PlacementRow): GuardedOrder {
+  return {
+    clientOrderId: o.client_order_id,
+    gridId: o.grid_id,
+    symbol: o.symbol,
+    side: o.side,
+    purpose: o.purpose,
+    price: o.price === null ? null : decText(o.price),
+    qty: decText(o.quantity),
+  };
+}
+
+/** A held order's reason in the store: its rule first, so that a prefix finds the orders one rule holds. */
+function heldReason(reason: RefusalReason, message: string): string {
+  return `pre-trade ${reason}: ${message}`;
+}
+
+function heldKind(reason: string | null): string {
+  return /^pre-trade ([a-z-]+):/.exec(reason ?? '')?.[1] ?? 'unknown';
+}
 
 function toRequest(order: PlacementRow): PlaceOrderRequest {
   return {

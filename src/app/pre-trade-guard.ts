@@ -3,6 +3,7 @@ import { Dec } from '../engine/money.js';
 import { type PreTradeLimits, type PreTradeVerdict, preTradeCheck } from '../engine/risk/pre-trade.js';
 import { changePct } from '../engine/risk/rules.js';
 import type { Exchange, MarketInstrument } from '../exchange/exchange.js';
+import { BTC_SYMBOL } from '../market/feed.js';
 import type { PriceCache } from '../market/price-cache.js';
 
 export interface GuardedOrder {
@@ -50,41 +51,75 @@ export class PreTradeGuard {
     return this.btcCache.value;
   }
 
-  async check(orders: readonly GuardedOrder[]): Promise<PreTradeVerdict[]> {
+  /**
+   * Judges a batch of orders. A re-judge of held orders (`rejudge`, on every price of their symbol) reads the balances
+   * only when something passes every other rule, and then a read at most a second old: a breaker or the BTC filter
+   * holding orders costs no exchange call per price (on Bybit a balance read is a REST call).
+   */
+  async check(
+    orders: readonly GuardedOrder[],
+    options: { readonly rejudge?: boolean } = {},
+  ): Promise<PreTradeVerdict[]> {
     if (orders.length === 0) return [];
     const { limits } = this.deps;
     const [killed, tripped, free, btc, book, prices] = await Promise.all([
       this.deps.isKilled(),
       this.deps.trippedSymbols(),
-      this.balances(),
+      options.rejudge ? null : this.balances(),
       this.btc(),
       this.book([...new Set(orders.map((o) => o.gridId))]),
       this.deps.prices.all(),
     ]);
     const last = new Map(prices.map((p) => [p.symbol, p.price]));
     const openTotal = [...book.openBySymbol.values()].reduce((n, c) => n + c, 0);
-    return orders.map((order) => {
-      const grid = book.grids.get(order.gridId);
-      const price = last.get(order.symbol) ?? null;
-      const instrument = this.deps.exchange.instrument(order.symbol) as MarketInstrument | undefined;
-      const spends = order.side === 'buy' ? instrument?.quoteAsset : instrument?.baseAsset;
-      return preTradeCheck(
-        order,
-        {
-          killed,
-          gridRunning: grid?.status === 'running',
-          lastPrice: price,
-          stopLoss: grid?.stop_loss ?? null,
-          volatilityTripped: tripped.includes(order.symbol),
-          btcChangePct: order.symbol.startsWith('BTC') ? null : btc,
-          openOrdersOnSymbol: book.openBySymbol.get(order.symbol) ?? 0,
-          openOrdersTotal: openTotal,
-          positionQuote: price ? new Dec(book.positions.get(order.symbol) ?? 0).times(price).toFixed() : '0',
-          freeBalance: (spends && free.get(spends)) ?? '0',
-        },
-        limits,
-      );
-    });
+    const judge = (balances: ReadonlyMap<string, string> | null) =>
+      orders.map((order) => {
+        const grid = book.grids.get(order.gridId);
+        const price = last.get(order.symbol) ?? null;
+        const instrument = this.deps.exchange.instrument(order.symbol) as MarketInstrument | undefined;
+        const spends = order.side === 'buy' ? instrument?.quoteAsset : instrument?.baseAsset;
+        return preTradeCheck(
+          order,
+          {
+            killed,
+            gridRunning: grid?.status === 'running',
+            lastPrice: price,
+            stopLoss: grid?.stop_loss ?? null,
+            volatilityTripped: tripped.includes(order.symbol),
+            btcChangePct: order.symbol.startsWith('BTC') ? null : btc,
+            openOrdersOnSymbol: book.openBySymbol.get(order.symbol) ?? 0,
+            openOrdersTotal: openTotal,
+            positionQuote: price
+              ? new Dec(book.positions.get(order.symbol) ?? 0).times(price).toFixed()
+              : '0',
+            freeBalance: balances === null ? null : ((spends && balances.get(spends)) ?? '0'),
+          },
+          limits,
+        );
+      });
+    if (free) return judge(free);
+    const first = judge(null);
+    // The balance is the last rule: what failed another one fails it again, with the same reason.
+    return first.some((v) => v.ok) ? judge(await this.recentBalances()) : first;
+  }
+
+  private recent: { atMs: number; value: Promise<Map<string, string>> } | null = null;
+
+  /**
+   * For re-judging held orders only: a second-old read may let an order go that the balance no longer covers, and the
+   * exchange then refuses it as it would any order; it never keeps home one that it covers for longer than a second.
+   */
+  private recentBalances(): Promise<Map<string, string>> {
+    const now = Date.now();
+    if (!this.recent || now - this.recent.atMs > 1000) {
+      const value = this.balances();
+      this.recent = { atMs: now, value };
+      // A failed read is not kept: the next price reads again.
+      value.catch(() => {
+        if (this.recent?.value === value) this.recent = null;
+      });
+    }
+    return this.recent.value;
   }
 
   /** The grids of the orders, and (only when a limit asks for them) open orders and positions: one round trip. */
@@ -118,14 +153,17 @@ export class PreTradeGuard {
     };
   }
 
-  /** BTC's change over the lookback, from the stored 1-minute candles; null when they are not there. */
+  /**
+   * BTC's change over the lookback, from the stored 1-minute candles (the market feed follows BTC whether a grid trades
+   * it or not); null when they are not there.
+   */
   private async btcChange(): Promise<string | null> {
     const rows = (await this.deps.ds.query(
-      `(SELECT close FROM ohlcv WHERE symbol = 'BTCUSDT' AND interval = '1'
+      `(SELECT close FROM ohlcv WHERE symbol = $2 AND interval = '1'
           AND open_time <= now() - ($1 || ' milliseconds')::interval ORDER BY open_time DESC LIMIT 1)
        UNION ALL
-       (SELECT close FROM ohlcv WHERE symbol = 'BTCUSDT' AND interval = '1' ORDER BY open_time DESC LIMIT 1)`,
-      [this.deps.limits.btcLookbackMs],
+       (SELECT close FROM ohlcv WHERE symbol = $2 AND interval = '1' ORDER BY open_time DESC LIMIT 1)`,
+      [this.deps.limits.btcLookbackMs, BTC_SYMBOL],
     )) as { close: string }[];
     return rows.length === 2 ? changePct(rows[0]!.close, rows[1]!.close) : null;
   }

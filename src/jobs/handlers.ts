@@ -45,18 +45,28 @@ export interface PriceHandlerDeps {
    * trading; the others feed the volatility breakers.
    */
   readonly monitor?: { admitPrice(symbol: string, price: string): Promise<boolean> };
+  /** Orders held back by a rule that can clear are judged again on every price of their symbol. */
+  readonly held?: { releaseHeld(symbol: string, options?: { except?: readonly string[] }): Promise<unknown> };
+  /**
+   * Symbols the feed follows without trading them (BTC for the BTC filter): their prices are kept (the latest, the
+   * candle) and nothing else. They feed no breaker: a market no grid trades must not count towards the two tripped
+   * breakers that kill. A bad print lasts one price in the candle's close, and can only hold altcoin buys back.
+   */
+  readonly followOnly?: ReadonlySet<string>;
 }
 
 /**
  * One price update: the paper exchange matches its book on it (its fills reach the grids through the exchange's
- * execution stream), the latest price and the 1-minute candle are kept, positions are marked, and grids whose
- * stop-loss or take-profit the price reaches get a price event (other grids have nothing to do with a price).
+ * execution stream), the latest price and the 1-minute candle are kept, positions are marked, grids whose stop-loss or
+ * take-profit the price reaches get a price event (other grids have nothing to do with a price), and orders of the
+ * symbol held back by a rule that can clear are judged again.
  */
 export function priceHandler(deps: PriceHandlerDeps) {
   return async (job: Job): Promise<void> => {
     const tick = parse(PricePayload, job);
-    if (deps.monitor && !(await deps.monitor.admitPrice(tick.symbol, tick.price))) return;
-    if (deps.paper) await deps.paper.onPrice(tick.symbol, tick.seq, tick.price);
+    const followedOnly = deps.followOnly?.has(tick.symbol) ?? false;
+    if (!followedOnly && deps.monitor && !(await deps.monitor.admitPrice(tick.symbol, tick.price))) return;
+    if (deps.paper && !followedOnly) await deps.paper.onPrice(tick.symbol, tick.seq, tick.price);
     await deps.prices.set([tick]);
     const minute = new Date(Math.floor(tick.atMs / 60_000) * 60_000);
     await deps.ds.query(
@@ -65,20 +75,24 @@ export function priceHandler(deps: PriceHandlerDeps) {
          low = LEAST(ohlcv.low, EXCLUDED.low), close = EXCLUDED.close`,
       [tick.symbol, minute, tick.price],
     );
+    if (followedOnly) return;
     // Positions are derived from the grids: refreshed here, marked at the new price, off the fills' critical path.
     await refreshPosition(deps.ds, tick.symbol, tick.price);
-    const triggered = (await deps.ds.query(
-      `SELECT id FROM grid WHERE symbol = $1 AND status IN ('running', 'paused')
-          AND ((stop_loss IS NOT NULL AND $2::numeric <= stop_loss) OR (take_profit IS NOT NULL AND $2::numeric >= take_profit))`,
+    // Whether the symbol has held orders rides along (a partial index of held orders alone): no round trip more per
+    // price, and the held ones are read only when there are some.
+    const [found] = (await deps.ds.query(
+      `SELECT ARRAY(SELECT id FROM grid WHERE symbol = $1 AND status IN ('running', 'paused')
+          AND ((stop_loss IS NOT NULL AND $2::numeric <= stop_loss) OR (take_profit IS NOT NULL AND $2::numeric >= take_profit))
+          ORDER BY id) AS triggered,
+         EXISTS (SELECT 1 FROM grid_order WHERE symbol = $1 AND status = 'held') AS held`,
       [tick.symbol, tick.price],
-    )) as { id: string }[];
-    for (const g of triggered) {
-      await deps.bus.publish(
-        g.id,
-        { kind: 'price', price: toPriceUnits(tick.price) },
-        `px-${g.id}-${tick.seq}`,
-      );
+    )) as { triggered: string[]; held: boolean }[];
+    const triggered = found?.triggered ?? [];
+    for (const id of triggered) {
+      await deps.bus.publish(id, { kind: 'price', price: toPriceUnits(tick.price) }, `px-${id}-${tick.seq}`);
     }
+    // A grid this price stops keeps its held orders home: its stop cancels them.
+    if (found?.held && deps.held) await deps.held.releaseHeld(tick.symbol, { except: triggered });
   };
 }
 

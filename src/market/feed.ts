@@ -15,3 +15,19 @@ export interface MarketFeed {
   start(sink: TickSink, lastPrices: ReadonlyMap<string, string>): void;
   stop(): Promise<void>;
 }
+
+/** What the BTC filter judges altcoin buys by: BTC's last hour, from the candles its prices make. */
+export const BTC_SYMBOL = 'BTCUSDT';
+
+/**
+ * The symbols a feed follows: the traded ones, and BTC whether a grid trades it or not (without its prices the BTC
+ * filter would be silently off). A followed-only symbol is not traded: no instrument, no grid, no breaker.
+ */
+export function followedSymbols(traded: readonly string[]): string[] {
+  return traded.includes(BTC_SYMBOL) ? [...traded] : [...traded, BTC_SYMBOL];
+}
+
+/** The symbols a feed follows that no grid trades: their prices only inform (the BTC filter, displays). */
+export function followedOnly(traded: readonly string[]): ReadonlySet<string> {
+  return new Set(followedSymbols(traded).filter((s) => !traded.includes(s)));
+}

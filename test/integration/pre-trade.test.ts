@@ -7,8 +7,8 @@ const OPERATOR: Actor = { id: 'ops', via: 'cli', role: 'operator' };
 
 /**
  * Layer 1 end to end in paper mode, for the checks that need a market to have moved: the fat-finger guard and the
- * position limit. A refused order is closed unsent with its reason, the exchange never sees it, the user is told once
- * per grid and reason, and the orders the rules allow still go.
+ * position limit. A refused order stays unsent with its reason (held, when its rule clears by itself, until it does;
+ * closed otherwise), the exchange never sees it, the user is told once, and the orders the rules allow still go.
  */
 describe('pre-trade checks (paper)', () => {
   let db: TestDatabase;
@@ -41,6 +41,10 @@ describe('pre-trade checks (paper)', () => {
     (await app.rt.queues.notifications.getJobs(['waiting', 'active', 'completed', 'delayed']))
       .map((j) => j.data as { title: string; lines: string[] })
       .filter((n) => n.title.includes('order held back'));
+  const placedAgain = async () =>
+    (await app.rt.queues.notifications.getJobs(['waiting', 'active', 'completed', 'delayed']))
+      .map((j) => j.data as { title: string; lines: string[] })
+      .filter((n) => n.title.includes('placed again'));
   const paperOrdersAt = async (price: string) =>
     (
       (await app.rt.ds.query(
@@ -49,7 +53,17 @@ describe('pre-trade checks (paper)', () => {
       )) as [{ n: number }]
     )[0].n;
 
-  it('fat finger: after a fall while paused, a resumed buy far above the price is held back; nearer ones go', async () => {
+  const held = async (gridId: string) =>
+    (await app.rt.ds.query(
+      `SELECT client_order_id, side, price::text AS price, reason FROM grid_order WHERE grid_id = $1 AND status = 'held'
+        ORDER BY price DESC`,
+      [gridId],
+    )) as { client_order_id: string; side: string; price: string; reason: string }[];
+
+  // Protects the fat finger's hold and its healing: the far buy is kept home (not dropped) while the price is away, and
+  // the same order goes, once, when a price brings it back within range. Before held orders healed it was closed as
+  // 'rejected' and the grid had a hole at 98,000 until someone paused and resumed it.
+  it('fat finger: after a fall while paused, a resumed buy far above the price is held back, nearer ones go, and the held one goes when the price comes back', async () => {
     const gridId = await start({ RISK_MAX_PRICE_DISTANCE_PCT: '10' });
     expect(await refused(gridId)).toEqual([]);
     expect(await app.rt.grids.pause(OPERATOR, gridId)).toMatchObject({ ok: true });
@@ -58,18 +72,18 @@ describe('pre-trade checks (paper)', () => {
     expect(await app.rt.grids.resume(OPERATOR, gridId)).toMatchObject({ ok: true });
     await settle(app.rt);
     // The buy at 98,000 would pay 10.73 % over the market at once; the one at 96,000 (8.47 %) is within the limit.
-    expect(await refused(gridId)).toEqual([
-      {
-        side: 'buy',
-        price: '98000',
-        reason: 'pre-trade price-too-far: buy at 98000 is 10.73 % from the last price 88500 (limit 10 %)',
-      },
-    ]);
+    const [far, ...others] = await held(gridId);
+    expect(others).toEqual([]);
+    expect(far).toMatchObject({
+      side: 'buy',
+      price: '98000',
+      reason: 'pre-trade price-too-far: buy at 98000 is 10.73 % from the last price 88500 (limit 10 %)',
+    });
+    expect(await refused(gridId)).toEqual([]);
     expect(await paperOrdersAt('98000')).toBe(0);
     const alerts = await heldAlerts();
     expect(alerts.map((a) => a.title)).toEqual([`BTCUSDT grid ${gridId}: order held back (price-too-far)`]);
-    // The nearer buy went to the exchange (and, priced above the market, filled there); the grid runs on and places
-    // the held one again when resumed, not on its own.
+    // The nearer buy went to the exchange (and, priced above the market, filled there); the grid runs on.
     const [near] = (await app.rt.ds.query(
       `SELECT status FROM grid_order WHERE grid_id = $1 AND side = 'buy' AND price = 96000 ORDER BY created_at DESC LIMIT 1`,
       [gridId],
@@ -79,6 +93,27 @@ describe('pre-trade checks (paper)', () => {
       ok: true,
       value: { status: 'running' },
     });
+    // Still too far at 89,000 (10.11 %): it stays held, and nothing more is said.
+    await movePrice(app.rt, 'BTCUSDT', '89000');
+    expect((await held(gridId)).map((o) => o.client_order_id)).toEqual([far!.client_order_id]);
+    // At 90,000 it is 8.89 % away: the same order (its client order id) reaches the exchange, once, and it is said.
+    await movePrice(app.rt, 'BTCUSDT', '90000');
+    expect(await held(gridId)).toEqual([]);
+    const [sent] = (await app.rt.ds.query(
+      `SELECT place_requests FROM paper_order WHERE client_order_id = $1`,
+      [far!.client_order_id],
+    )) as { place_requests: number }[];
+    expect(sent).toEqual({ place_requests: 1 });
+    const [row] = (await app.rt.ds.query(`SELECT status FROM grid_order WHERE client_order_id = $1`, [
+      far!.client_order_id,
+    ])) as { status: string }[];
+    expect(['placed', 'filled']).toContain(row?.status);
+    expect((await heldAlerts()).map((a) => a.title)).toEqual([
+      `BTCUSDT grid ${gridId}: order held back (price-too-far)`,
+    ]);
+    expect((await placedAgain()).map((a) => [a.title, a.lines])).toEqual([
+      [`BTCUSDT grid ${gridId}: held order placed again`, ['buy 0.01 @ 98000 (held: price-too-far)']],
+    ]);
   });
 
   it('position limit: once the grid holds near the limit, new buys are held back and sells still go', async () => {

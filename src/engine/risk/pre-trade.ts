@@ -24,8 +24,11 @@ export interface PreTradeContext {
   readonly openOrdersTotal: number;
   /** Base held on the symbol, valued at the last price, in quote. */
   readonly positionQuote: string;
-  /** Free balance of the coin the order spends (quote for a buy, base for a sell). */
-  readonly freeBalance: string;
+  /**
+   * Free balance of the coin the order spends (quote for a buy, base for a sell); null when it was not read, and then
+   * not judged (a held order is re-judged on every price, and the balance is read only for what passes the rest).
+   */
+  readonly freeBalance: string | null;
 }
 
 export interface OrderToCheck {
@@ -53,6 +56,23 @@ export type RefusalReason =
 export type PreTradeVerdict =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: RefusalReason; readonly message: string };
+
+/**
+ * Refusals that lift by themselves as the market moves or money frees up: an order refused by one of them is held, not
+ * dropped, and placed once a later check lets it through. The others wait for a person (the kill switch, a paused or
+ * stopped grid) or say the grid's plan itself is at fault (stop-loss, limits): the grid places those orders again when
+ * resumed.
+ */
+const CLEARS_BY_ITSELF: ReadonlySet<RefusalReason> = new Set<RefusalReason>([
+  'volatility-breaker',
+  'btc-filter',
+  'price-too-far',
+  'insufficient-balance',
+]);
+
+export function clearsByItself(reason: RefusalReason): boolean {
+  return CLEARS_BY_ITSELF.has(reason);
+}
 
 const refuse = (reason: RefusalReason, message: string): PreTradeVerdict => ({ ok: false, reason, message });
 
@@ -121,7 +141,7 @@ export function preTradeCheck(
     );
   }
   const needed = order.side === 'buy' ? notional : new Dec(order.qty);
-  if (needed.gt(ctx.freeBalance)) {
+  if (ctx.freeBalance !== null && needed.gt(ctx.freeBalance)) {
     return refuse(
       'insufficient-balance',
       `${order.side === 'buy' ? 'quote' : 'base'} needed ${needed.toFixed()}, free ${ctx.freeBalance}`,

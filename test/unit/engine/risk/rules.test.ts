@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  clearsByItself,
   type PreTradeContext,
   type PreTradeLimits,
   preTradeCheck,
@@ -149,6 +150,34 @@ describe('pre-trade checks', () => {
       reason({ volatilityTripped: true, btcChangePct: '-9', positionQuote: '99999', freeBalance: '1' }, sell),
     ).toBe('ok');
     expect(reason({ killed: true }, sell)).toBe('killed: the kill switch is on');
+  });
+  // Protects the re-judge of held orders: with the balance not read (null) every other rule still speaks, and the
+  // balance rule stays silent, so a breaker holding orders costs no balance read (a REST call on Bybit) per price.
+  it('judges everything but the balance when the balance was not read', () => {
+    expect(reason({ freeBalance: null })).toBe('ok');
+    expect(reason({ freeBalance: null, volatilityTripped: true })).toMatch(/^volatility-breaker/);
+    expect(reason({ freeBalance: null }, { price: '115' })).toMatch(/^price-too-far/);
+  });
+  // Protects which refusals hold an order (placed by itself once the rule clears) and which close it: the kill switch,
+  // a grid not running, the stop-loss and the limits must never release an order on their own.
+  it('holds what clears by itself: the breaker, the BTC filter, the fat finger, the free balance', () => {
+    expect(
+      (
+        [
+          'killed',
+          'grid-not-running',
+          'no-price',
+          'price-too-far',
+          'below-stop-loss',
+          'volatility-breaker',
+          'btc-filter',
+          'too-many-orders-on-symbol',
+          'too-many-orders',
+          'position-limit',
+          'insufficient-balance',
+        ] as const
+      ).filter(clearsByItself),
+    ).toEqual(['price-too-far', 'volatility-breaker', 'btc-filter', 'insufficient-balance']);
   });
   it('lets an exit (a market sell of what a stopped grid holds) through the kill switch, and nothing else', () => {
     const exit = { side: 'sell', purpose: 'exit', price: null, qty: '2' };
