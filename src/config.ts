@@ -222,6 +222,8 @@ export const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{16,256}$/, { error: 'must be 16-256 of A-Z a-z 0-9 _ -' })
     .optional(),
   TELEGRAM_WEBHOOK_PORT: z.coerce.number().int().min(1).max(65_535).default(8443),
+  /** Where the webhook server listens: loopback, behind the reverse proxy that terminates TLS (0.0.0.0 in a container). */
+  TELEGRAM_WEBHOOK_HOST: z.string().min(1).default('127.0.0.1'),
   /** Telegram allows about one message a second per chat: sends to one chat are spaced by this. */
   TELEGRAM_CHAT_GAP_MS: z.coerce.number().int().min(0).default(1000),
   DISCORD_BOT_TOKEN: z.string().optional(),

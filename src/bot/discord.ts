@@ -9,9 +9,12 @@ import {
   Client,
   EmbedBuilder,
   Events,
+  escapeMarkdown,
   GatewayIntentBits,
   type Interaction,
+  InteractionContextType,
   type MessageCreateOptions,
+  MessageFlags,
 } from 'discord.js';
 import type { Logger } from '../log/logger.js';
 import { type ArgSpec, type ChatCommands, COMMANDS } from './commands.js';
@@ -25,14 +28,40 @@ const COLOUR: Record<Reply['severity'], number> = {
   error: 0xef4444,
 };
 
+const TITLE_LIMIT = 256;
 const DESCRIPTION_LIMIT = 4096;
+
+/** No message of the bot pings anyone: @everyone, @here, users and roles in its text stay plain text. */
+const NO_MENTIONS = { parse: [] as never[] };
+
+/**
+ * Text as Discord shows it literally: markdown escaped (headings, lists, quotes and masked links too), so a grid name,
+ * a kill reason or a TradingView field such as "**x**" or "# x" cannot format the message.
+ */
+export function discordEscape(text: string): string {
+  return escapeMarkdown(text, {
+    heading: true,
+    bulletedList: true,
+    numberedList: true,
+    maskedLink: true,
+  }).replace(/^(\s*)>/gm, '$1\\>');
+}
+
+/** Cuts escaped text to a limit, without leaving half an escape (a lone backslash) at the end. */
+function clip(text: string, limit: number, tail = ''): string {
+  if (text.length <= limit) return text;
+  let cut = text.slice(0, limit - tail.length);
+  const backslashes = /\\*$/.exec(cut)![0].length;
+  if (backslashes % 2 === 1) cut = cut.slice(0, -1);
+  return `${cut}${tail}`;
+}
 
 /** A reply as a Discord message: one embed coloured by severity, the chart as an attachment, buttons in a row. */
 export function discordMessage(r: Reply): MessageCreateOptions & { embeds: EmbedBuilder[] } {
-  let description = r.lines.join('\n');
-  if (description.length > DESCRIPTION_LIMIT)
-    description = `${description.slice(0, DESCRIPTION_LIMIT - 2)}\n…`;
-  const embed = new EmbedBuilder().setTitle(r.title.slice(0, 256)).setColor(COLOUR[r.severity]);
+  const description = clip(r.lines.map(discordEscape).join('\n'), DESCRIPTION_LIMIT, '\n…');
+  const embed = new EmbedBuilder()
+    .setTitle(clip(discordEscape(r.title.replaceAll('\n', ' ')), TITLE_LIMIT))
+    .setColor(COLOUR[r.severity]);
   if (description) embed.setDescription(description);
   const files = r.image ? [new AttachmentBuilder(r.image.png, { name: r.image.name })] : [];
   if (r.image) embed.setImage(`attachment://${r.image.name}`);
@@ -53,7 +82,7 @@ export function discordMessage(r: Reply): MessageCreateOptions & { embeds: Embed
         ),
       ]
     : [];
-  return { embeds: [embed], files, components };
+  return { embeds: [embed], files, components, allowedMentions: NO_MENTIONS };
 }
 
 function option(a: ArgSpec): APIApplicationCommandOption {
@@ -69,12 +98,36 @@ function option(a: ArgSpec): APIApplicationCommandOption {
   } as APIApplicationCommandOption;
 }
 
-/** The slash commands, from the same specs as the Telegram menu. */
-export function slashCommands() {
+/**
+ * Commands whose answers show the account's figures (balances, positions, orders, fills, P/L, equity, drawdown):
+ * answered to the asker alone unless DISCORD_PUBLIC_REPLIES=true. The rest (/help, /version, /market, /backtest on
+ * stored candles, /notify) say nothing about the account; confirmations stay public so the team sees what is asked.
+ */
+export const ACCOUNT_FIGURES: ReadonlySet<string> = new Set([
+  'status',
+  'grid',
+  'pnl',
+  'trades',
+  'orders',
+  'balance',
+  'risk',
+  'daily',
+]);
+
+/**
+ * The slash commands, from the same specs as the Telegram menu. default_member_permissions "0": only the server's
+ * administrators see and can use them until an admin grants them to roles or members (Server Settings > Integrations
+ * > GridOps). That only hides them from the rest of the server; who may do what is still decided by
+ * DISCORD_ALLOWED_USERS and DISCORD_READONLY_USERS, on every command, press and autocomplete. Registered globally
+ * they are for servers only (no DMs, where server permissions do not apply); a guild's commands are there anyway.
+ */
+export function slashCommands(global = false) {
   return COMMANDS.map((c) => ({
     name: c.name,
     description: c.description.slice(0, 100),
     options: [...c.args].sort((x, y) => Number(y.required) - Number(x.required)).map(option),
+    default_member_permissions: '0',
+    ...(global ? { contexts: [InteractionContextType.Guild], dm_permission: false } : {}),
   }));
 }
 
@@ -95,10 +148,14 @@ export class DiscordChat {
       log: Logger;
       /** Past this, a command is acknowledged as "thinking" and answered by an edit (Discord waits 3 s at most). */
       deferAfterMs: number;
+      /** Answers showing account figures are seen by the whole channel (DISCORD_PUBLIC_REPLIES), not the asker alone. */
+      publicReplies?: boolean;
     },
   ) {
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds],
+      // Every message already says so; this covers any that would not.
+      allowedMentions: NO_MENTIONS,
       ...(options.apiRoot ? { rest: { api: options.apiRoot } } : {}),
     });
     this.client.on(Events.InteractionCreate, (i) => {
@@ -111,9 +168,9 @@ export class DiscordChat {
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
     await this.client.login(this.options.token);
     await ready;
-    const defs = slashCommands();
-    if (this.options.guildId) await this.client.application!.commands.set(defs, this.options.guildId);
-    else await this.client.application!.commands.set(defs);
+    if (this.options.guildId)
+      await this.client.application!.commands.set(slashCommands(), this.options.guildId);
+    else await this.client.application!.commands.set(slashCommands(true));
   }
 
   async stop(): Promise<void> {
@@ -134,6 +191,11 @@ export class DiscordChat {
   private async onInteraction(i: Interaction): Promise<void> {
     const commands = this.options.commands;
     if (i.isAutocomplete()) {
+      // Only a user of the bot learns which symbols it trades; anyone else who can see the command gets no choices.
+      if (!commands.actorFor(this.user(i))) {
+        await i.respond([]);
+        return;
+      }
       const focused = i.options.getFocused(true);
       const choices = await commands.suggestSymbols(String(focused.value));
       await i.respond(choices.map((s) => ({ name: s, value: s })));
@@ -141,9 +203,10 @@ export class DiscordChat {
     }
     if (i.isButton()) {
       const out = await commands.press(this.user(i), i.customId);
-      if (out.severity === 'error' && !i.customId.startsWith('pg:')) {
-        // Someone else's button, or an expired one: said to the presser only, the message stays as it is.
-        await i.reply({ ...discordMessage(out), ephemeral: true } as never);
+      if (out.pressRefused || (out.severity === 'error' && !i.customId.startsWith('pg:'))) {
+        // Someone else's button, a stranger's press, or an expired one: said to the presser only, the message stays
+        // as it is (its buttons included).
+        await i.reply({ ...discordMessage(out), flags: MessageFlags.Ephemeral } as never);
         return;
       }
       await i.update({ ...discordMessage(out) } as never);
@@ -159,16 +222,23 @@ export class DiscordChat {
       return v === undefined || v === null ? '' : String(v);
     });
     while (args.length && args.at(-1) === '') args.pop();
-    const work = this.options.commands.run(this.user(i), i.commandName, args);
+    const user = this.user(i);
+    // Decided before the work starts: a deferral's "thinking…" already is public or ephemeral, and so is its answer.
+    // A stranger's refusal is theirs alone too.
+    const hidden =
+      (ACCOUNT_FIGURES.has(i.commandName) && !this.options.publicReplies) ||
+      !this.options.commands.actorFor(user);
+    const flags = hidden ? { flags: MessageFlags.Ephemeral as const } : {};
+    const work = this.options.commands.run(user, i.commandName, args);
     const quick = await Promise.race([
       work,
       new Promise<null>((r) => setTimeout(() => r(null), this.options.deferAfterMs)),
     ]);
     if (quick) {
-      await i.reply(discordMessage(quick) as never);
+      await i.reply({ ...discordMessage(quick), ...flags } as never);
       return;
     }
-    await i.deferReply();
+    await i.deferReply(flags);
     await i.editReply(discordMessage(await work) as never);
   }
 }

@@ -18,7 +18,10 @@ export interface Reply {
   readonly lines: readonly string[];
   readonly image?: { readonly png: Buffer; readonly name: string };
   readonly buttons?: readonly Button[];
-  /** A press that was refused (not the asker's button): said to the presser alone, the prompt keeps its buttons. */
+  /**
+   * A press that was refused (not the asker's button, or a stranger's press): said to the presser alone; the message
+   * pressed keeps its text and buttons.
+   */
   readonly pressRefused?: boolean;
 }
 
@@ -34,23 +37,46 @@ export const failure = (message: string, example?: string): Reply => ({
   severity: 'error',
 });
 
-/** Splits text into pieces of at most `limit` characters, at line breaks where it can. */
-export function splitText(text: string, limit: number): string[] {
+/**
+ * Splits text into pieces of at most `limit`, at line breaks where it can. A piece's size is the sum of its characters'
+ * weights (by default their UTF-16 length; a transport that escapes measures a character as its escaped form), and a
+ * line longer than the limit is cut between characters, never inside a surrogate pair.
+ */
+export function splitText(
+  text: string,
+  limit: number,
+  weight: (char: string) => number = (c) => c.length,
+): string[] {
+  if (limit < 1) throw new RangeError(`splitText: limit ${limit} leaves no room for text`);
+  const size = (s: string) => {
+    let n = 0;
+    for (const c of s) n += weight(c);
+    return n;
+  };
   const pieces: string[] = [];
   let current = '';
+  let currentSize = 0;
   for (const line of text.split('\n')) {
-    const candidate = current === '' ? line : `${current}\n${line}`;
-    if (candidate.length <= limit) {
-      current = candidate;
+    const lineSize = size(line);
+    const joined = current === '' ? lineSize : currentSize + weight('\n') + lineSize;
+    if (joined <= limit) {
+      current = current === '' ? line : `${current}\n${line}`;
+      currentSize = joined;
       continue;
     }
     if (current !== '') pieces.push(current);
-    let rest = line;
-    while (rest.length > limit) {
-      pieces.push(rest.slice(0, limit));
-      rest = rest.slice(limit);
+    current = '';
+    currentSize = 0;
+    for (const c of line) {
+      const w = weight(c);
+      if (currentSize + w > limit && current !== '') {
+        pieces.push(current);
+        current = '';
+        currentSize = 0;
+      }
+      current += c;
+      currentSize += w;
     }
-    current = rest;
   }
   if (current !== '' || pieces.length === 0) pieces.push(current);
   return pieces;

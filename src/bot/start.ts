@@ -99,6 +99,7 @@ export async function startChat(rt: Runtime, log: Logger, nowMs: () => number = 
                 url: config.TELEGRAM_WEBHOOK_URL,
                 secret: config.TELEGRAM_WEBHOOK_SECRET,
                 port: config.TELEGRAM_WEBHOOK_PORT,
+                host: config.TELEGRAM_WEBHOOK_HOST,
               },
             }
           : {}),
@@ -114,6 +115,7 @@ export async function startChat(rt: Runtime, log: Logger, nowMs: () => number = 
           commands,
           log: log.child({ component: 'discord' }),
           deferAfterMs: config.DISCORD_DEFER_AFTER_MS,
+          publicReplies: config.DISCORD_PUBLIC_REPLIES,
         })
       : null;
   const router = new NotificationRouter({

@@ -29,13 +29,22 @@ const MARK: Record<Reply['severity'], string> = {
   error: '❌ ',
 };
 
-const escapeHtml = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+const ESCAPED: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+const escapeHtml = (s: string) => s.replace(/[&<>]/g, (c) => ESCAPED[c]!);
+/** A character's length once escaped: pieces are measured as they will be sent. */
+const escapedLength = (c: string) => ESCAPED[c]?.length ?? c.length;
 
-/** A reply as Telegram HTML: the title in bold, then the lines; pieces within the length limit. */
+/**
+ * A reply as Telegram HTML: the title in bold, then the lines; pieces within the length limit. The plain text is split
+ * first, each piece measured as it will be once escaped, and then each piece is escaped: no piece ends inside an
+ * entity such as &amp;, and each fits the limit however many characters the escaping adds.
+ */
 export function telegramText(r: Reply, limit = TEXT_LIMIT): string[] {
-  const head = `${MARK[r.severity]}<b>${escapeHtml(r.title)}</b>`;
-  // Split the plain lines first, so no piece ever cuts an HTML entity or tag in two.
-  const body = splitText(r.lines.map(escapeHtml).join('\n'), limit - head.length - 1);
+  // A title (a kill reason, say) never takes more than a quarter of the first piece.
+  const titles = splitText(r.title.replaceAll('\n', ' '), Math.floor(limit / 4) - 1, escapedLength);
+  const title = titles.length > 1 ? `${titles[0]}…` : titles[0]!;
+  const head = `${MARK[r.severity]}<b>${escapeHtml(title)}</b>`;
+  const body = splitText(r.lines.join('\n'), limit - head.length - 1, escapedLength).map(escapeHtml);
   return body.map((piece, i) => (i === 0 ? (piece ? `${head}\n${piece}` : head) : piece));
 }
 
@@ -67,7 +76,8 @@ export class TelegramChat {
       commands: ChatCommands;
       log: Logger;
       chatGapMs: number;
-      webhook?: { url: string; secret: string; port: number };
+      /** Telegram posts to url; telegraf serves it on host:port (loopback: TLS ends at the reverse proxy in front). */
+      webhook?: { url: string; secret: string; port: number; host: string };
     },
   ) {
     this.bot = new Telegraf(options.token, {
@@ -143,7 +153,14 @@ export class TelegramChat {
       const url = new URL(hook.url);
       // In webhook mode launch() resolves once the webhook is set (onLaunch fires before that).
       await this.bot.launch({
-        webhook: { domain: url.host, path: url.pathname, port: hook.port, secretToken: hook.secret },
+        webhook: {
+          domain: url.host,
+          path: url.pathname,
+          // telegraf listens on every interface unless told a host.
+          host: hook.host,
+          port: hook.port,
+          secretToken: hook.secret,
+        },
       });
     } else {
       // launch() resolves only when polling stops; onLaunch says it started.

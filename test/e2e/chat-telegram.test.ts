@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
 import { type FakeCoinGecko, startFakeCoinGecko } from '../fakes/coingecko/server.js';
@@ -155,6 +155,34 @@ describe('Telegram chat-ops', () => {
     expect(tg.sent().filter((m) => body(m).startsWith('🚨 KILL SWITCH ON'))).toHaveLength(1);
   });
 
+  // Protects: a press by someone the bot does not know, on a confirmation in a shared chat, is answered to that
+  // person alone (an alert on their screen) and leaves the asker's message and buttons as they were.
+  it("a stranger's press on a confirmation is refused to them alone; the asker's buttons stay", async () => {
+    const prompt = await said(ALICE, '/stop all', OPS_GROUP.id)((m) => m.reply_markup !== undefined);
+    const confirm = prompt.reply_markup!.inline_keyboard![0]![0]!.callback_data!;
+    const before = seen();
+    const answered = tg.callbackAnswers().length;
+    tg.userPresses(MALLORY, OPS_GROUP.id, prompt.message_id, confirm);
+    await expect.poll(() => tg.callbackAnswers().length).toBe(answered + 1);
+    expect(tg.callbackAnswers().at(-1)).toMatchObject({
+      text: 'You are not allowed to use this bot.',
+      show_alert: true,
+    });
+    await expect
+      .poll(async () =>
+        app.rt.ds.query(`SELECT outcome FROM audit_log WHERE actor = $1 AND action LIKE 'press %'`, [
+          String(MALLORY.id),
+        ]),
+      )
+      .toEqual([{ outcome: 'refused: unauthorized' }]);
+    // Once the bot has answered a later command in the group, it has done all it would do with the press.
+    const version = await said(ALICE, '/version', OPS_GROUP.id)((m) => body(m).startsWith('GridOps'));
+    const now = tg.sent().find((m) => m.chat.id === OPS_GROUP.id && m.message_id === prompt.message_id)!;
+    expect(now.reply_markup).toEqual(prompt.reply_markup);
+    expect(now.edit_date).toBeUndefined();
+    expect(tg.sent().filter(fresh(before))).toEqual([version]);
+  });
+
   it('a fill is notified once, with its fee; a 429 is waited out', async () => {
     await movePrice(app.rt, 'ETHUSDT', '3500');
     const created = await app.rt.grids.create(OPERATOR, {
@@ -170,7 +198,7 @@ describe('Telegram chat-ops', () => {
     await movePrice(app.rt, 'ETHUSDT', '3380'); // fills the buy at 3400
     const fill = await tg.waitForMessage((m) => toChat(ALICE)(m) && body(m).includes('@ 3400'), 15_000);
     // Alone, or in a digest with the start buy: each fill with its fee.
-    expect(body(fill)).toMatch(/ETHUSDT buy \d+(\.\d+)? @ 3400(\n| · )fee \d+(\.\d+)? USDT/);
+    expect(body(fill)).toMatch(/ETHUSDT buy \d+(\.\d+)? @ 3400(\n| · )fee \d+(\.\d+)? (ETH|USDT)/);
     expect(tg.flooded()).toBeGreaterThanOrEqual(1);
     await new Promise((r) => setTimeout(r, 800));
     expect(
@@ -249,6 +277,18 @@ describe('Telegram chat-ops', () => {
       (m) => m.message_id === page.message_id && body(m).startsWith('Trades 2–2'),
     );
     expect(edited.reply_markup!.inline_keyboard![0]!.map((b) => b.text)).toEqual(['‹ Newer', 'Older ›']);
+    // Protects: a stranger paging someone's list in a group is answered alone; the page stays as it is.
+    const groupPage = await said(ALICE, '/trades 1', OPS_GROUP.id)((m) => body(m).startsWith('Trades 1–1'));
+    const groupOlder = groupPage.reply_markup!.inline_keyboard![0]!.find((b) => b.text === 'Older ›')!;
+    const answers = tg.callbackAnswers().length;
+    tg.userPresses(MALLORY, OPS_GROUP.id, groupPage.message_id, groupOlder.callback_data!);
+    await expect.poll(() => tg.callbackAnswers().length).toBe(answers + 1);
+    expect(tg.callbackAnswers().at(-1)).toMatchObject({ show_alert: true });
+    await said(ALICE, '/version', OPS_GROUP.id)((m) => body(m).startsWith('GridOps'));
+    const unchanged = tg
+      .sent()
+      .find((m) => m.chat.id === OPS_GROUP.id && m.message_id === groupPage.message_id)!;
+    expect(unchanged).toMatchObject({ text: groupPage.text, reply_markup: groupPage.reply_markup });
     expect(body(await said(ALICE, '/balance')((m) => body(m).startsWith('Balances')))).toMatch(/USDT: \d/);
     // The BTC grid was stopped by the kill; the ETH one runs.
     expect(
@@ -332,6 +372,14 @@ describe('Telegram webhook mode', () => {
     await app?.close();
     await db?.drop();
     await tg?.close();
+  });
+
+  // Protects: telegraf's webhook server listens on loopback only (TELEGRAM_WEBHOOK_HOST, default 127.0.0.1): the
+  // reverse proxy in front is the only way in.
+  it('serves the webhook on loopback only', async () => {
+    const server = (app.bot!.chat.telegram!.bot as unknown as { webhookServer?: Server }).webhookServer!;
+    await expect.poll(() => (server.address() as AddressInfo | null)?.address).toBe('127.0.0.1');
+    expect((server.address() as AddressInfo).port).toBe(port);
   });
 
   it('registers the webhook with its secret and checks the header on every update', async () => {

@@ -36,8 +36,11 @@ import { CHANNEL_POST_FLAGS, GUILD_PERMISSIONS, type UploadedFile, World } from 
  *   follow-up after a type 5 deferral replaces the loading message instead of posting a new one;
  * - response messages to slash commands (original and follow-ups) are type 20 with `interaction_metadata`; those to
  *   components are type 0; all carry webhook_id = application id;
- * - slash()/press()/autocomplete() refuse what Discord's client would not send: unregistered commands, unknown or
- *   missing required options, wrong option types, choices not offered, buttons not on the message or disabled.
+ * - slash()/press()/autocomplete() refuse what Discord's client would not send: unregistered commands, commands the
+ *   member may not use (they are not shown: default_member_permissions and overwrites, see world.ts), unknown or
+ *   missing required options, wrong option types, choices not offered, buttons not on the message or disabled, and
+ *   buttons on an ephemeral message pressed by anyone but the user it was shown to;
+ * - interaction responses and follow-ups parse only user mentions unless allowed_mentions says otherwise.
  */
 
 const INTERACTION = { command: 2, component: 3, autocomplete: 4 } as const;
@@ -62,6 +65,9 @@ const OPTION = {
   number: 10,
   attachment: 11,
 } as const;
+
+/** Interactions and webhooks parse only user mentions by default [DD resources/message, allowed mentions]. */
+const RESPONSE_MENTIONS = ['users'] as const;
 
 const UNKNOWN_INTERACTION = apiError(404, 10062, 'Unknown interaction');
 const ALREADY_ACKNOWLEDGED = apiError(400, 40060, 'Interaction has already been acknowledged.');
@@ -144,9 +150,9 @@ export class Interactions {
     given: Readonly<Record<string, FakeOptionValue>>,
     channelId: string,
   ): FakeInteraction {
-    const apiUser = this.world.apiUser(user);
     const { command, data } = this.commandData(name, given, null);
-    return this.dispatch(INTERACTION.command, apiUser, channelId, `/${name}`, data, {
+    this.checkVisible(user, command, channelId);
+    return this.dispatch(INTERACTION.command, user, channelId, `/${name}`, data, {
       commandName: command.name,
       sourceMessageId: null,
     });
@@ -161,9 +167,13 @@ export class Interactions {
     if (!button) throw new Error(`fake Discord: message ${id} has no component with custom_id ${customId}`);
     if (button.type !== 2) throw new Error(`fake Discord: ${customId} is not a button (type ${button.type})`);
     if (button.disabled === true) throw new Error(`fake Discord: button ${customId} is disabled`);
+    const shownTo = current.interaction_metadata?.user as { id?: string } | undefined;
+    if ((current.flags & MESSAGE_FLAG_EPHEMERAL) !== 0 && shownTo?.id !== apiUser.id) {
+      throw new Error(`fake Discord: message ${id} is ephemeral: only user ${String(shownTo?.id)} sees it`);
+    }
     return this.dispatch(
       INTERACTION.component,
-      apiUser,
+      user,
       current.channel_id,
       `button ${customId}`,
       { custom_id: customId, component_type: 2, id: button.id },
@@ -178,28 +188,30 @@ export class Interactions {
     given: Readonly<Record<string, FakeOptionValue>>,
     channelId: string,
   ): Promise<FakeChoice[]> {
-    const apiUser = this.world.apiUser(user);
     const { command, data } = this.commandData(name, given, focused);
-    const handle = this.dispatch(
-      INTERACTION.autocomplete,
-      apiUser,
-      channelId,
-      `autocomplete /${name}`,
-      data,
-      {
-        commandName: command.name,
-        sourceMessageId: null,
-      },
-    );
+    this.checkVisible(user, command, channelId);
+    const handle = this.dispatch(INTERACTION.autocomplete, user, channelId, `autocomplete /${name}`, data, {
+      commandName: command.name,
+      sourceMessageId: null,
+    });
     const response = await handle.response();
     const choices =
       isObject(response.data) && Array.isArray(response.data.choices) ? response.data.choices : [];
     return choices as FakeChoice[];
   }
 
+  /** Discord's client neither lists nor sends a command the member may not use. */
+  private checkVisible(user: FakeDiscordUser, command: FakeCommand, channelId: string): void {
+    if (!this.world.canUse(user, command, channelId)) {
+      throw new Error(
+        `fake Discord: /${command.name} is not available to ${user.username} (default_member_permissions ${String(command.default_member_permissions)}, no overwrite allows it)`,
+      );
+    }
+  }
+
   private dispatch(
     type: InteractionType,
-    user: FakeApiUser,
+    member: FakeDiscordUser,
     channelId: string,
     label: string,
     data: JsonObject,
@@ -207,6 +219,7 @@ export class Interactions {
   ): FakeInteraction {
     const channel = this.world.channelJson(channelId);
     if (!channel) throw new Error(`fake Discord: unknown channel ${channelId}`);
+    const user = this.world.apiUser(member);
     if (this.gateway.sessionCount() === 0) {
       throw new Error('fake Discord: no gateway session (the bot has not identified, or it closed)');
     }
@@ -246,7 +259,7 @@ export class Interactions {
       guild: { id: guildId, locale: 'en-US', features: [] },
       channel_id: channelId,
       channel,
-      member: { ...this.world.memberFields(), permissions: GUILD_PERMISSIONS, user },
+      member: { ...this.world.memberFields(), permissions: this.world.memberPermissions(member), user },
       token,
       version: 1,
       ...(extra.message ? { message: extra.message } : {}),
@@ -446,6 +459,7 @@ export class Interactions {
         const created = this.world.createMessage(record.channelId, fields, deferred ? [] : payload.files, {
           type: record.type === INTERACTION.command ? 20 : 0,
           allowedFlags: deferred ? MESSAGE_FLAG_EPHEMERAL : INTERACTION_FLAGS,
+          defaultMentions: RESPONSE_MENTIONS,
           ...(deferred ? { forcedFlags: MESSAGE_FLAG_LOADING } : {}),
           extra: this.responseMeta(record),
         });
@@ -465,6 +479,7 @@ export class Interactions {
         if ('error' in checked) return fail(checked.error);
         const updated = this.world.editMessage(record.sourceMessageId ?? '', checked.fields, payload.files, {
           endLoading: false,
+          defaultMentions: RESPONSE_MENTIONS,
         });
         if (isApiError(updated)) return fail(updated);
         message = updated;
@@ -538,6 +553,7 @@ export class Interactions {
     const endsDeferral = targetId === record.originalId && record.awaitingEdit;
     const edited = this.world.editMessage(targetId, checked.fields, payload.files, {
       endLoading: endsDeferral,
+      defaultMentions: RESPONSE_MENTIONS,
     });
     if (isApiError(edited)) return fail(edited);
     if (endsDeferral) {
@@ -553,6 +569,7 @@ export class Interactions {
     if (record.initialType === CALLBACK.deferMessage && record.awaitingEdit && record.originalId !== null) {
       const edited = this.world.editMessage(record.originalId, checked.fields, payload.files, {
         endLoading: true,
+        defaultMentions: RESPONSE_MENTIONS,
       });
       if (isApiError(edited)) return fail(edited);
       record.awaitingEdit = false;
@@ -562,6 +579,7 @@ export class Interactions {
     const created = this.world.createMessage(record.channelId, checked.fields, payload.files, {
       type: record.type === INTERACTION.command ? 20 : 0,
       allowedFlags: INTERACTION_FLAGS,
+      defaultMentions: RESPONSE_MENTIONS,
       extra: this.responseMeta(record),
     });
     if (isApiError(created)) return fail(created);

@@ -14,6 +14,7 @@ export type {
   FakeChoice,
   FakeCommand,
   FakeCommandOption,
+  FakeCommandPermission,
   FakeComponent,
   FakeDiscord,
   FakeDiscordOptions,
@@ -43,6 +44,8 @@ export type {
  */
 
 const API_PREFIX = '/api/v10';
+/** A channel post without allowed_mentions parses every mention in its content. */
+const ALL_MENTIONS = ['users', 'roles', 'everyone'] as const;
 const BODY_LIMIT = 25 * 1024 * 1024;
 
 class MultipartBody {
@@ -388,6 +391,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const created = world.createMessage(channelId, checked.fields, payload.files, {
         type: 0,
         allowedFlags: CHANNEL_POST_FLAGS,
+        defaultMentions: ALL_MENTIONS,
       });
       return 'status' in created ? fail(created) : { status: 200, body: World.toJson(created) };
     },
@@ -413,7 +417,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       if ('status' in m) return m;
       const checked = checkMessageBody(payload.json);
       if ('error' in checked) return fail(checked.error);
-      const edited = world.editMessage(m.id, checked.fields, payload.files, { endLoading: false });
+      const edited = world.editMessage(m.id, checked.fields, payload.files, {
+        endLoading: false,
+        defaultMentions: ALL_MENTIONS,
+      });
       return 'status' in edited ? fail(edited) : { status: 200, body: World.toJson(edited) };
     },
   );
@@ -501,6 +508,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       return withTimeout(found, timeoutMs, 'no channel message matched').finally(() => stop());
     },
     registeredCommands: () => world.allCommands(),
+    setCommandPermissions: (permissions, commandName) => {
+      if (commandName === undefined) return world.setCommandPermissions(permissions);
+      const command = world.findChatInput(commandName);
+      if (!command) throw new Error(`fake Discord: /${commandName} is not a registered chat-input command`);
+      world.setCommandPermissions(permissions, command.id);
+    },
     calls: (routePrefix) => calls.filter((c) => routePrefix === undefined || c.path.startsWith(routePrefix)),
     rateLimitNext: (n, retryAfterSeconds, opts = {}) => {
       for (let i = 0; i < n; i++)

@@ -4,6 +4,19 @@
 export interface FakeDiscordUser {
   readonly id: string;
   readonly username: string;
+  /** A member with the ADMINISTRATOR permission: sees and may use every command, whatever its defaults. */
+  readonly admin?: boolean;
+}
+
+/**
+ * An application command permission overwrite (Server Settings > Integrations in the client): `id` is a user, a role
+ * (the guild id is @everyone) or a channel (the guild id minus 1 is every channel).
+ */
+export interface FakeCommandPermission {
+  readonly id: string;
+  /** 1 ROLE, 2 USER, 3 CHANNEL. */
+  readonly type: 1 | 2 | 3;
+  readonly permission: boolean;
 }
 
 /** Discord's user object as the fake sends it. */
@@ -230,6 +243,12 @@ export interface FakeDiscord {
   /** First visible message (already there or created/edited later) matching the predicate. */
   waitForChannelMessage(predicate: (m: FakeMessage) => boolean, timeoutMs?: number): Promise<FakeMessage>;
   registeredCommands(): FakeCommand[];
+  /**
+   * What a server admin sets in Server Settings > Integrations: overwrites for every command of the app (no command
+   * name) or for one command, replacing the previous ones of that scope. Members without the permission to use a
+   * command do not see it: slash() and autocomplete() refuse them, as Discord's client would.
+   */
+  setCommandPermissions(permissions: readonly FakeCommandPermission[], commandName?: string): void;
   calls(routePrefix?: string): FakeCall[];
   /** Answers the next n POST /channels/{id}/messages with 429. */
   rateLimitNext(n: number, retryAfterSeconds: number, options?: { readonly global?: boolean }): void;

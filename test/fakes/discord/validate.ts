@@ -93,9 +93,21 @@ export interface AttachmentRef {
   readonly description?: string;
 }
 
+export type MentionType = 'users' | 'roles' | 'everyone';
+const MENTION_TYPES: readonly string[] = ['users', 'roles', 'everyone'];
+
+export interface AllowedMentions {
+  readonly parse?: readonly MentionType[];
+  readonly users?: readonly string[];
+  readonly roles?: readonly string[];
+  readonly replied_user?: boolean;
+}
+
 /** The message fields a create or edit body carries; absent means "not given" (an edit keeps the old value). */
 export interface MessageFields {
   readonly content?: string;
+  /** allowed_mentions as sent; absent: the route's default applies. */
+  readonly allowedMentions?: AllowedMentions;
   readonly embeds?: FakeEmbed[];
   readonly components?: FakeComponent[];
   readonly flags?: number;
@@ -280,6 +292,68 @@ function checkAttachments(errors: FormErrors, raw: unknown): AttachmentRef[] {
   return out;
 }
 
+/**
+ * allowed_mentions [DD resources/message]: parse holds only users/roles/everyone; users and roles at most 100 ids each;
+ * parse "users" with a users list (or "roles" with roles) is the documented invalid combination. The error codes and
+ * texts are the fake's (unverified).
+ */
+function checkAllowedMentions(errors: FormErrors, raw: unknown): AllowedMentions | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const at = ['allowed_mentions'];
+  if (!isObject(raw)) {
+    errors.add(at, 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
+    return undefined;
+  }
+  const ids = (key: 'users' | 'roles'): string[] | undefined => {
+    const list = raw[key];
+    if (list === undefined || list === null) return undefined;
+    if (!Array.isArray(list) || !list.every((id) => typeof id === 'string' && /^\d+$/.test(id))) {
+      errors.add([...at, key], 'BASE_TYPE_ARRAY', 'Must be an array of snowflakes.');
+      return undefined;
+    }
+    if (list.length > 100)
+      errors.add([...at, key], 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.');
+    return list as string[];
+  };
+  let parse: MentionType[] | undefined;
+  if (raw.parse !== undefined && raw.parse !== null) {
+    if (!Array.isArray(raw.parse)) {
+      errors.add([...at, 'parse'], 'BASE_TYPE_ARRAY', 'Must be an array.');
+    } else {
+      raw.parse.forEach((t: unknown, i) => {
+        if (typeof t !== 'string' || !MENTION_TYPES.includes(t)) {
+          errors.add(
+            [...at, 'parse', i],
+            'BASE_TYPE_CHOICES',
+            "Value must be one of ('users', 'roles', 'everyone').",
+          );
+        }
+      });
+      parse = raw.parse.filter((t: unknown): t is MentionType => MENTION_TYPES.includes(String(t)));
+    }
+  }
+  const users = ids('users');
+  const roles = ids('roles');
+  for (const [type, list] of [
+    ['users', users],
+    ['roles', roles],
+  ] as const) {
+    if (parse?.includes(type) && list !== undefined && list.length > 0) {
+      errors.add(
+        [...at, 'parse'],
+        'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE',
+        `parse:["${type}"] and ${type}: [ids] are mutually exclusive.`,
+      );
+    }
+  }
+  return {
+    ...(parse !== undefined ? { parse } : {}),
+    ...(users !== undefined ? { users } : {}),
+    ...(roles !== undefined ? { roles } : {}),
+    ...(typeof raw.replied_user === 'boolean' ? { replied_user: raw.replied_user } : {}),
+  };
+}
+
 /** Checks a message create/edit body; `null` for embeds/components/attachments means "clear" as Discord reads it. */
 export function checkMessageBody(body: unknown): { fields: MessageFields } | { error: ApiError } {
   if (body === undefined || body === null) return { fields: { extras: false } };
@@ -303,6 +377,7 @@ export function checkMessageBody(body: unknown): { fields: MessageFields } | { e
       : body.components === null
         ? []
         : checkComponents(errors, body.components, flags);
+  const allowedMentions = checkAllowedMentions(errors, body.allowed_mentions);
   const attachments =
     body.attachments === undefined
       ? undefined
@@ -317,6 +392,7 @@ export function checkMessageBody(body: unknown): { fields: MessageFields } | { e
     fields: {
       extras,
       ...(content !== undefined ? { content } : {}),
+      ...(allowedMentions !== undefined ? { allowedMentions } : {}),
       ...(embeds !== undefined ? { embeds } : {}),
       ...(components !== undefined ? { components } : {}),
       ...(attachments !== undefined ? { attachments } : {}),
@@ -486,6 +562,20 @@ export function checkCommands(body: unknown): { commands: CommandInput[] } | { e
           'APPLICATION_COMMAND_DESCRIPTION_INVALID',
           'Description must be empty',
         );
+      }
+    }
+    const dmp = command.default_member_permissions;
+    if (dmp !== undefined && dmp !== null && (typeof dmp !== 'string' || !/^\d{1,20}$/.test(dmp))) {
+      errors.add(
+        [i, 'default_member_permissions'],
+        'BASE_TYPE_STRING',
+        'Must be a permissions bit set as a string.',
+      );
+    }
+    if (command.contexts !== undefined && command.contexts !== null) {
+      const contexts = command.contexts;
+      if (!Array.isArray(contexts) || contexts.some((c: unknown) => c !== 0 && c !== 1 && c !== 2)) {
+        errors.add([i, 'contexts'], 'BASE_TYPE_CHOICES', 'Value must be one of {0, 1, 2}.');
       }
     }
     const key = `${type}:${String(command.name)}`;

@@ -2,6 +2,7 @@ import type {
   FakeApiUser,
   FakeAttachment,
   FakeCommand,
+  FakeCommandPermission,
   FakeDiscordUser,
   FakeEmbed,
   FakeMessage,
@@ -15,6 +16,7 @@ import {
   FormErrors,
   MESSAGE_FLAG_EPHEMERAL,
   MESSAGE_FLAG_LOADING,
+  type MentionType,
   type MessageFields,
 } from './validate.js';
 
@@ -28,7 +30,14 @@ import {
  * - an edit's `attachments` array keeps the listed existing attachments and adds the uploaded ones; without it all
  *   existing attachments are kept; only SUPPRESS_EMBEDS and IS_COMPONENTS_V2 flags change on edit;
  * - channel posts accept SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS and IS_COMPONENTS_V2 flags; others are dropped;
- * - a bulk overwrite keeps the id of a command with the same type and name, as Discord does, and bumps its version.
+ * - a bulk overwrite keeps the id of a command with the same type and name, as Discord does, and bumps its version;
+ * - who may use a command: an ADMINISTRATOR always; otherwise a channel overwrite that denies wins, then the user's
+ *   overwrite, then the @everyone role's (the command's own overwrites replace the app-wide ones when it has any, as
+ *   documented), then default_member_permissions ("0": nobody; otherwise every bit needed). The precedence between
+ *   user, role and channel overwrites is not documented; members have no roles but @everyone;
+ * - mentions are parsed from `content` only (embeds never mention), filtered by allowed_mentions or, without it, by
+ *   the default (everything for channel posts, users only for interaction responses and webhooks); <@id> counts only
+ *   for users the fake knows, <@&id> only for the guild's roles; an edit re-parses its new content.
  */
 
 const PERMISSIONS = {
@@ -51,6 +60,9 @@ const PERMISSIONS = {
 export const GUILD_PERMISSIONS = Object.values(PERMISSIONS)
   .reduce((a, b) => a | b, 0n)
   .toString();
+
+/** ADMINISTRATOR: not in GUILD_PERMISSIONS; a member the tests call admin has it. */
+const ADMINISTRATOR = 1n << 3n;
 
 const CHANNEL_POST_FLAGS = (1 << 2) | (1 << 12) | (1 << 15);
 const EDITABLE_FLAGS = (1 << 2) | (1 << 15);
@@ -82,6 +94,8 @@ interface Channel {
 
 export interface MessageMeta {
   readonly type: number;
+  /** The mention types parsed when the body has no allowed_mentions. */
+  readonly defaultMentions: readonly MentionType[];
   /** Flags the creator may set (others in the body are dropped). */
   readonly allowedFlags: number;
   /** Flags forced on (LOADING for a deferral). */
@@ -107,6 +121,8 @@ export class World {
   private readonly listeners = new Set<Listener>();
   private globalCommands: FakeCommand[] = [];
   private readonly guildCommands = new Map<string, FakeCommand[]>();
+  /** Overwrites by command id, or by application id for every command without its own. */
+  private readonly commandPermissions = new Map<string, readonly FakeCommandPermission[]>();
 
   constructor(private readonly options: WorldOptions) {
     this.applicationId = options.applicationId;
@@ -145,6 +161,12 @@ export class World {
     };
     this.users.set(user.id, api);
     return api;
+  }
+
+  /** The member's permissions in every channel, as interactions carry them. */
+  memberPermissions(user: FakeDiscordUser): string {
+    const base = BigInt(GUILD_PERMISSIONS);
+    return (user.admin === true ? base | ADMINISTRATOR : base).toString();
   }
 
   /** Guild member without `user` (as in `resolved.members`). */
@@ -340,10 +362,8 @@ export class World {
       author: this.botUser,
       attachments,
       embeds: this.linkEmbeds(fields.embeds ?? [], attachments),
-      mentions: [],
-      mention_roles: [],
+      ...this.mentions(fields.content ?? '', fields.allowedMentions, meta.defaultMentions),
       pinned: false,
-      mention_everyone: false,
       tts: fields.tts ?? false,
       timestamp: discordTimestamp(),
       edited_timestamp: null,
@@ -362,7 +382,7 @@ export class World {
     id: string,
     fields: MessageFields,
     files: readonly UploadedFile[],
-    options: { readonly endLoading: boolean },
+    options: { readonly endLoading: boolean; readonly defaultMentions: readonly MentionType[] },
   ): FakeMessage | ApiError {
     const old = this.get(id);
     if (!old) return apiError(404, 10008, 'Unknown Message');
@@ -373,6 +393,9 @@ export class World {
     if ('status' in attachments) return attachments;
     const message: FakeMessage = {
       ...old,
+      ...(fields.content !== undefined
+        ? this.mentions(fields.content, fields.allowedMentions, options.defaultMentions)
+        : {}),
       content: fields.content ?? old.content,
       attachments,
       embeds: this.linkEmbeds(fields.embeds ?? old.embeds, attachments),
@@ -465,6 +488,24 @@ export class World {
     });
   }
 
+  /** mention_everyone, mentions and mention_roles of a message with this content. */
+  private mentions(
+    content: string,
+    allowed: MessageFields['allowedMentions'],
+    defaults: readonly MentionType[],
+  ): Pick<FakeMessage, 'mention_everyone' | 'mentions' | 'mention_roles'> {
+    const parse = allowed ? (allowed.parse ?? []) : defaults;
+    const userIds = new Set([...content.matchAll(/<@!?(\d{15,21})>/g)].map((m) => m[1]!));
+    const roleIds = new Set([...content.matchAll(/<@&(\d{15,21})>/g)].map((m) => m[1]!));
+    const userAllowed = (id: string) => parse.includes('users') || (allowed?.users ?? []).includes(id);
+    const roleAllowed = (id: string) => parse.includes('roles') || (allowed?.roles ?? []).includes(id);
+    return {
+      mention_everyone: parse.includes('everyone') && /@(everyone|here)\b/.test(content),
+      mentions: [...userIds].filter(userAllowed).flatMap((id) => this.users.get(id) ?? []),
+      mention_roles: [...roleIds].filter((id) => id === this.guildId && roleAllowed(id)),
+    };
+  }
+
   private emit(m: FakeMessage): void {
     for (const listener of [...this.listeners]) listener(m);
   }
@@ -511,6 +552,28 @@ export class World {
     if (guildId === undefined) this.globalCommands = clean;
     else this.guildCommands.set(guildId, clean);
     return clean;
+  }
+
+  setCommandPermissions(permissions: readonly FakeCommandPermission[], commandId?: string): void {
+    this.commandPermissions.set(commandId ?? this.applicationId, [...permissions]);
+  }
+
+  /** Whether a member sees and may use a command in a channel (see the header for the rules). */
+  canUse(user: FakeDiscordUser, command: FakeCommand, channelId: string): boolean {
+    if ((BigInt(this.memberPermissions(user)) & ADMINISTRATOR) !== 0n) return true;
+    const own = this.commandPermissions.get(command.id) ?? [];
+    const overwrites = own.length > 0 ? own : (this.commandPermissions.get(this.applicationId) ?? []);
+    const find = (type: number, ids: readonly string[]) =>
+      overwrites.find((o) => o.type === type && ids.includes(o.id));
+    const allChannels = (BigInt(this.guildId) - 1n).toString();
+    if (find(3, [channelId, allChannels])?.permission === false) return false;
+    const decided = find(2, [user.id]) ?? find(1, [this.guildId]);
+    if (decided) return decided.permission;
+    const required = command.default_member_permissions;
+    if (required === null) return true;
+    if (required === '0') return false;
+    const bits = BigInt(required);
+    return (BigInt(this.memberPermissions(user)) & bits) === bits;
   }
 
   /** A chat-input command a user in the guild can invoke: guild commands shadow global ones of the same name. */

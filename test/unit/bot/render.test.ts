@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { discordMessage, slashCommands } from '../../../src/bot/discord.js';
+import { discordEscape, discordMessage, slashCommands } from '../../../src/bot/discord.js';
 import { digestReply } from '../../../src/bot/notifications.js';
 import { splitText } from '../../../src/bot/reply.js';
 import { destinations } from '../../../src/bot/start.js';
@@ -17,6 +17,35 @@ describe('replies as each transport shows them', () => {
     const back = pieces.join('\n').split('\n').slice(1);
     expect(back).toHaveLength(400);
     expect(back[399]).toBe(`line 399 &lt;b&gt;&amp;&lt;/b&gt; ${'x'.repeat(20)}`);
+  });
+
+  // Protects: Telegram text is split before it is escaped. Escaping first and cutting after split "&amp;" in two (the
+  // piece then shows "&am", the next "p;"); each piece must also fit the limit once escaped.
+  it('Telegram: a long line of characters that escape is cut between characters, never inside an entity', () => {
+    const line = `${'&'.repeat(3000)}<>${'a&b<c>'.repeat(500)}`;
+    const pieces = telegramText({ title: 'Fills & fees', severity: 'info', lines: [line] });
+    expect(pieces.length).toBeGreaterThan(3);
+    const decode = (s: string) => s.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+    for (const p of pieces) {
+      expect(p.length).toBeLessThanOrEqual(4096);
+      // Every & starts a whole entity: nothing was cut in the middle of one.
+      expect(p.replaceAll(/&(amp|lt|gt);/g, '')).not.toMatch(/[&;]|amp|lt|gt/);
+    }
+    const [first, ...rest] = pieces;
+    expect(first!.startsWith('<b>Fills &amp; fees</b>\n')).toBe(true);
+    const text = [first!.slice('<b>Fills &amp; fees</b>\n'.length), ...rest].map(decode).join('');
+    expect(text).toBe(line);
+  });
+
+  // Protects: a long title (a kill reason, say) takes at most a quarter of the first piece, cut with an ellipsis.
+  it('Telegram: a long title is cut to a quarter of the limit', () => {
+    const [caption] = telegramText(
+      { title: `KILL SWITCH ON (${'&'.repeat(600)})`, severity: 'critical', lines: ['x'] },
+      1024,
+    );
+    const title = /^🚨 <b>(.*)<\/b>\nx$/s.exec(caption!)?.[1];
+    expect(title).toMatch(/^KILL SWITCH ON \((&amp;)+…$/);
+    expect(title!.length).toBeLessThanOrEqual(256);
   });
 
   it('splitText cuts a line longer than the limit, and keeps short text whole', () => {
@@ -45,6 +74,46 @@ describe('replies as each transport shows them', () => {
       custom_id: 'ok:0123456789abcdef',
       style: 4,
     });
+  });
+
+  // Protects: text from outside shows literally on Discord (markdown escaped, headings, lists, quotes and masked links
+  // included), and no message of the bot may ping anyone.
+  it('Discord: markdown escaped, mentions disabled', () => {
+    const m = discordMessage({
+      title: '**grid** @everyone',
+      severity: 'info',
+      lines: ['# big', '> quote', '- item', '[x](https://e.example)', 'a_b ~~c~~ `d` ||e||', `<@123> @here`],
+    });
+    const embed = m.embeds[0]!.toJSON();
+    expect(embed.title).toBe('\\*\\*grid\\*\\* @everyone');
+    expect(embed.description!.split('\n')).toEqual([
+      '\\# big',
+      '\\> quote',
+      '\\- item',
+      '\\[x](https://e.example)',
+      'a\\_b \\~\\~c\\~\\~ \\`d\\` \\|\\|e\\|\\|',
+      '<@123> @here',
+    ]);
+    expect(m.allowedMentions).toEqual({ parse: [] });
+    // A cut never leaves half an escape behind.
+    const cut = discordMessage({
+      title: 'x',
+      severity: 'info',
+      lines: ['*'.repeat(5000)],
+    }).embeds[0]!.toJSON();
+    expect(cut.description!.length).toBeLessThanOrEqual(4096);
+    expect(cut.description!.endsWith('\\*\n…')).toBe(true);
+    expect(discordEscape('plain 1,000.5 · ok')).toBe('plain 1,000.5 · ok');
+  });
+
+  // Protects: the slash commands are registered for administrators only ("0"; admins grant them in Server Settings >
+  // Integrations), and globally for servers only.
+  it('slash commands: hidden by default_member_permissions "0"; global ones for servers only', () => {
+    expect(slashCommands().every((c) => c.default_member_permissions === '0' && !('contexts' in c))).toBe(
+      true,
+    );
+    expect(slashCommands(true).every((c) => c.default_member_permissions === '0')).toBe(true);
+    expect(slashCommands(true)[0]).toMatchObject({ contexts: [0], dm_permission: false });
   });
 
   it('slash commands: valid names, descriptions within 100, prices as strings, symbols autocompleted', () => {

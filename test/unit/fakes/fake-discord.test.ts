@@ -21,6 +21,9 @@ import { WebSocket } from 'ws';
 import { type FakeDiscord, type FakeMessage, startFakeDiscord } from '../../fakes/discord/server.js';
 
 const alice = { id: '712345678901234567', username: 'alice' };
+const bob = { id: '712345678901234568', username: 'bob' };
+/** A server administrator: sees every command whatever its default_member_permissions. */
+const root = { id: '712345678901234569', username: 'root', admin: true };
 /** A real 1x1 PNG, as a chart renderer would upload. */
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
@@ -373,6 +376,8 @@ describe('fake Discord driven by discord.js', () => {
     expect(ask.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
     expect(fake.channelMessages(fake.commandChannelId).map((m) => m.id)).not.toContain(ask.id);
     expect(() => fake.press(alice, ask, 'missing')).toThrow(/no component/);
+    // Only Alice sees her ephemeral message, so only she can press its buttons.
+    expect(() => fake.press(bob, ask, 'stop:42')).toThrow(/ephemeral: only user 712345678901234567/);
     const pressed = fake.press(alice, ask, 'stop:42');
     expect((await pressed.response()).type).toBe(7);
     const final = await pressed.final();
@@ -452,6 +457,101 @@ describe('fake Discord driven by discord.js', () => {
     expect(fake.channelMessages(fake.alertChannelId).map((m) => m.content)).toContain(
       'Grid BTCUSDT filled buy 0.01 @ 60000',
     );
+  });
+
+  it('parses mentions from content as allowed_mentions says (all for channel posts, users for responses)', async () => {
+    const channel = client.channels.cache.get(fake.alertChannelId) as TextChannel;
+    const content = `@everyone <@${alice.id}> <@&${fake.guildId}> look`;
+    const open = await channel.send({ content });
+    const posted = fake.message(open.id)!;
+    expect(posted.mention_everyone).toBe(true);
+    expect(posted.mentions).toMatchObject([{ id: alice.id }]);
+    expect(posted.mention_roles).toEqual([fake.guildId]);
+    const quiet = fake.message((await channel.send({ content, allowedMentions: { parse: [] } })).id)!;
+    expect(quiet).toMatchObject({ mention_everyone: false, mentions: [], mention_roles: [] });
+    const onlyAlice = fake.message(
+      (await channel.send({ content, allowedMentions: { users: [alice.id] } })).id,
+    )!;
+    expect(onlyAlice).toMatchObject({
+      mention_everyone: false,
+      mentions: [{ id: alice.id }],
+      mention_roles: [],
+    });
+    // An edit parses its new content again.
+    await channel.messages.edit(open.id, { content: 'calm now', allowedMentions: { parse: [] } });
+    expect(fake.message(open.id)).toMatchObject({
+      content: 'calm now',
+      mention_everyone: false,
+      mentions: [],
+    });
+    // parse "users" with a users list is the documented invalid combination.
+    const bad = client.rest.post(Routes.channelMessages(fake.alertChannelId), {
+      body: { content, allowed_mentions: { parse: ['users'], users: [alice.id] } },
+    });
+    await expect(bad).rejects.toMatchObject({ code: 50035, status: 400 });
+    await expect(
+      client.rest.post(Routes.channelMessages(fake.alertChannelId), {
+        body: { content, allowed_mentions: { parse: ['all'] } },
+      }),
+    ).rejects.toMatchObject({ code: 50035 });
+    // An interaction response parses user mentions only, unless told otherwise.
+    route = async (i) => {
+      if (i.isChatInputCommand() && i.commandName === 'status') await i.reply({ content });
+    };
+    const reply = await fake.slash(alice, 'status').final();
+    expect(reply).toMatchObject({ mention_everyone: false, mentions: [{ id: alice.id }], mention_roles: [] });
+  });
+
+  it('keeps commands with default_member_permissions "0" to admins and to whom an overwrite allows', async () => {
+    let member: { user: string; admin: boolean } | null = null;
+    route = async (i) => {
+      if (i.isAutocomplete()) return i.respond([{ name: 'BTCUSDT', value: 'BTCUSDT' }]);
+      if (!i.isChatInputCommand() || i.commandName !== 'secret') return;
+      member = { user: i.user.id, admin: i.memberPermissions?.has('Administrator') ?? false };
+      await i.reply('ok');
+    };
+    await client.rest.put(Routes.applicationCommands(fake.applicationId), {
+      body: [
+        new SlashCommandBuilder()
+          .setName('secret')
+          .setDescription('Admins only by default')
+          .setDefaultMemberPermissions(0n)
+          .setContexts(0)
+          .addStringOption((o) => o.setName('symbol').setDescription('Pair').setAutocomplete(true))
+          .toJSON(),
+      ],
+    });
+    const secret = fake.registeredCommands().find((c) => c.name === 'secret')!;
+    expect(secret).toMatchObject({ default_member_permissions: '0', contexts: [0] });
+    expect(secret.guild_id).toBeUndefined();
+    expect(() => fake.slash(alice, 'secret')).toThrow(/\/secret is not available to alice/);
+    await expect(fake.autocomplete(alice, 'secret', 'symbol', 'b')).rejects.toThrow(/not available/);
+    // Guild commands without defaults stay open to everyone.
+    expect(fake.registeredCommands().find((c) => c.name === 'status')?.default_member_permissions).toBeNull();
+    expect((await fake.slash(root, 'secret').final()).content).toBe('ok');
+    expect(member).toEqual({ user: root.id, admin: true });
+    // An admin grants the app's commands to Alice (Server Settings > Integrations), then takes /secret from her.
+    fake.setCommandPermissions([{ id: alice.id, type: 2, permission: true }]);
+    expect((await fake.slash(alice, 'secret').final()).content).toBe('ok');
+    expect(member).toEqual({ user: alice.id, admin: false });
+    expect(await fake.autocomplete(alice, 'secret', 'symbol', 'b')).toHaveLength(1);
+    expect(() => fake.slash(bob, 'secret')).toThrow(/not available to bob/);
+    fake.setCommandPermissions(
+      [
+        { id: fake.guildId, type: 1, permission: true },
+        { id: alice.id, type: 2, permission: false },
+      ],
+      'secret',
+    );
+    expect((await fake.slash(bob, 'secret').final()).content).toBe('ok');
+    expect(() => fake.slash(alice, 'secret')).toThrow(/not available/);
+    expect((await fake.slash(root, 'secret').final()).content).toBe('ok');
+    fake.setCommandPermissions([], 'secret');
+    fake.setCommandPermissions([]);
+    const bad = client.rest.put(Routes.applicationCommands(fake.applicationId), {
+      body: [{ name: 'x', description: 'x', type: 1, default_member_permissions: 'all' }],
+    });
+    await expect(bad).rejects.toMatchObject({ code: 50035 });
   });
 
   it('makes discord.js wait out an injected 429 (route and global) and deliver the message once', async () => {
