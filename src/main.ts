@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { moneyNote, tradingListing } from './app/bootstrap-grids.js';
 import { type GridsFile, GridsFileError, readGridsFile } from './app/grids-file.js';
 import { type Config, ConfigError, exposureProblems, loadConfig, moneyAtStake } from './config.js';
+import { redisConnection } from './jobs/queues.js';
 import { createLogger } from './log/logger.js';
 import {
   createRuntime,
@@ -15,20 +17,37 @@ import { explainStartupError } from './startup-errors.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
-/** Redis is probed once up front, so an unreachable one gives a clear line instead of endless reconnect attempts. */
+/**
+ * Redis is probed once up front, with BullMQ's connection options, so an unreachable one, or one that refuses the
+ * password in REDIS_URL, gives a clear line instead of endless reconnect attempts.
+ */
 async function probeRedis(url: string): Promise<void> {
-  const probe = new Redis(url, {
+  const options = redisConnection(url);
+  const probe = new Redis({
+    ...options,
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
     connectTimeout: 3000,
   });
-  probe.on('error', () => undefined);
+  // ioredis rejects connect() with a bare "Connection is closed." and emits the reason (refused, WRONGPASS) first.
+  let reason: (Error & { code?: string }) | undefined;
+  probe.on('error', (e: Error) => {
+    reason ??= e;
+  });
   try {
     await probe.connect();
     await probe.ping();
   } catch (e) {
-    const error = e as Error & { code?: string };
+    const error = (reason ?? e) as Error & { code?: string };
+    const where = `Redis at ${options.host}:${options.port}`;
+    const reply = error.message.replace(/\.$/, '');
+    if (/^(WRONGPASS|NOAUTH|ERR invalid password)\b/.test(reply)) {
+      const line = reply.startsWith('NOAUTH')
+        ? `${where} asks for a password (${reply}): put it in REDIS_URL as redis://:PASSWORD@host:port`
+        : `${where} refused the login (${reply}): check the user and password in REDIS_URL`;
+      throw Object.assign(new Error(line), { code: 'REDIS_AUTH' });
+    }
     throw Object.assign(new Error(`redis: ${error.message}`), { code: error.code ?? 'ECONNREFUSED' });
   } finally {
     probe.disconnect();
@@ -88,17 +107,6 @@ async function main(): Promise<number> {
     { role: config.ROLE, mode: config.TRADING_MODE, market: config.MARKET_DATA, symbols: rt.symbols },
     `GridOps ${config.ROLE === 'all' ? '' : `(${config.ROLE}) `}${banner}`,
   );
-  if (config.TRADING_MODE === 'live') {
-    // Say exactly what is about to trade before anything does.
-    const grids = await rt.grids.list({ id: 'gridops', via: 'system', role: 'readonly' });
-    for (const g of grids.ok ? grids.value : []) {
-      if (g.status === 'running' || g.status === 'paused') {
-        log.warn(
-          `LIVE: grid ${g.id} ${g.symbol} ${g.status}, ${g.grids} lines ${g.lower}-${g.upper}, ${g.investment} invested`,
-        );
-      }
-    }
-  }
   // Signals are heard from here on: one that arrives while the roles are still starting waits for them to be up,
   // then stops them like any other (a default SIGTERM would kill the process mid-start).
   let signalled: ((signal: string) => void) | null = null;
@@ -110,9 +118,27 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
   const services: Services[] = [];
-  if (config.ROLE === 'all' || config.ROLE === 'worker') services.push(await startWorker(rt, gridsFile));
+  const worker = config.ROLE === 'all' || config.ROLE === 'worker' ? await startWorker(rt, gridsFile) : null;
+  if (worker) services.push(worker);
   if (config.ROLE === 'all' || config.ROLE === 'api') services.push(await startApi(rt));
   if (config.ROLE === 'all' || config.ROLE === 'bot') services.push(await startNotifier(rt));
+  if (rt.bybit?.exchange) {
+    // Where an exchange account is at stake: every grid that trades and the money at stake, once the grids file (or
+    // anything else set up at start) has made its grids, so the list is what actually trades.
+    void (async () => {
+      await worker?.bootstrapped;
+      const grids = await rt.grids.list({ id: 'gridops', via: 'system', role: 'readonly' });
+      const lines = tradingListing(
+        grids.ok ? grids.value : [],
+        moneyNote(config),
+        (s) => rt.exchange.instrument(s)?.quoteAsset,
+      );
+      for (const line of lines) {
+        if (money.real) log.warn(line);
+        else log.info(line);
+      }
+    })().catch((e) => log.error(`could not list the grids: ${(e as Error).message}`));
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -21,7 +21,8 @@ export function explainStartupError(
   if (code === '28P01' || code === '28000') {
     return `Postgres at ${db} refused the login (${code}): check the user and password in DATABASE_URL`;
   }
-  if (code === 'BYBIT_AUTH') return text;
+  // The exchange refused the credentials, or the key's check refused the key: the line says what to do.
+  if (code === 'BYBIT_AUTH' || code === 'BYBIT_KEY') return text;
   if (code === '3D000')
     return `Postgres at ${db}: the database does not exist and could not be created (${text})`;
   return null;

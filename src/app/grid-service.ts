@@ -125,7 +125,14 @@ export interface GridServiceDeps {
   readonly isKilled: () => Promise<boolean>;
   readonly fees: { readonly maker: string; readonly taker: string };
   readonly log: Logger;
+  /** MAX_GRID_INVESTMENT and MAX_TOTAL_INVESTMENT, in quote (decimal strings); unset: no cap. */
+  readonly caps?: { readonly perGrid?: string | undefined; readonly total?: string | undefined };
 }
+
+/** Creates are serialized under this advisory lock, so two at once cannot both pass the total cap. */
+const CAPS_LOCK = 727_276;
+
+type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
 
 type Lifecycle = 'pause' | 'resume' | 'stop';
 
@@ -157,6 +164,13 @@ export class GridService {
     const checked = await this.validate(input);
     if (!checked.ok) return this.refuse(actor, 'preview', null, checked.error);
     const { g, params, plan } = checked.value;
+    const capped = await this.capRefusal(
+      (sql, p) => this.deps.ds.query(sql, p),
+      g.symbol,
+      g.investment,
+      null,
+    );
+    if (capped) return this.refuse(actor, 'preview', g.symbol, capped);
     if (!plan) {
       return err({
         kind: 'unavailable',
@@ -266,29 +280,39 @@ export class GridService {
       { id: string },
     ];
     const name = g.name ?? `${g.symbol}-${id}`;
+    let capped: ServiceError | null;
     try {
-      await this.deps.ds.query(
-        `INSERT INTO grid (id, name, symbol, lower, upper, grid_count, mode, investment, stop_loss, take_profit,
-           maker_fee, taker_fee, status, demo, source, state, quote_balance)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $14, $15, $8)`,
-        [
-          id,
-          name,
-          g.symbol,
-          g.lower,
-          g.upper,
-          g.grids,
-          g.mode,
-          g.investment,
-          g.stopLoss ?? null,
-          g.takeProfit ?? null,
-          params.makerFee,
-          params.takerFee,
-          demo,
-          source,
-          JSON.stringify(createGridState(id, params)),
-        ],
-      );
+      // The caps are checked and the grid inserted in one transaction under one lock: a concurrent create waits here,
+      // then counts this grid.
+      capped = await this.deps.ds.transaction(async (m) => {
+        const query: Query = (sql, p) => m.query(sql, p);
+        await query(`SELECT pg_advisory_xact_lock($1)`, [CAPS_LOCK]);
+        const refusal = await this.capRefusal(query, g.symbol, g.investment, null);
+        if (refusal) return refusal;
+        await query(
+          `INSERT INTO grid (id, name, symbol, lower, upper, grid_count, mode, investment, stop_loss, take_profit,
+             maker_fee, taker_fee, status, demo, source, state, quote_balance)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $14, $15, $8)`,
+          [
+            id,
+            name,
+            g.symbol,
+            g.lower,
+            g.upper,
+            g.grids,
+            g.mode,
+            g.investment,
+            g.stopLoss ?? null,
+            g.takeProfit ?? null,
+            params.makerFee,
+            params.takerFee,
+            demo,
+            source,
+            JSON.stringify(createGridState(id, params)),
+          ],
+        );
+        return null;
+      });
     } catch (e) {
       if ((e as { driverError?: { code?: string } }).driverError?.code === '23505') {
         return this.refuse(actor, 'create', name, {
@@ -298,6 +322,7 @@ export class GridService {
       }
       throw e;
     }
+    if (capped) return this.refuse(actor, 'create', g.symbol, capped);
     await this.audit(actor, 'create', id, 'ok', {
       name,
       symbol: g.symbol,
@@ -324,6 +349,14 @@ export class GridService {
         message: `grid ${row.value.id} is ${row.value.status}; only a new grid starts (resume a paused one)`,
       });
     }
+    // A grid created before a cap was set (or lowered) is held to it when it would begin to trade.
+    const capped = await this.capRefusal(
+      (sql, p) => this.deps.ds.query(sql, p),
+      row.value.symbol,
+      row.value.investment,
+      row.value.id,
+    );
+    if (capped) return this.refuse(actor, 'start', row.value.id, capped);
     const latest = await this.deps.prices.get(row.value.symbol);
     if (!latest) {
       return this.refuse(actor, 'start', row.value.id, {
@@ -376,12 +409,62 @@ export class GridService {
         message: `grid ${row.value.id} is ${row.value.status}; cannot ${action} it`,
       });
     }
+    if (action === 'resume') {
+      const capped = await this.capRefusal(
+        (sql, p) => this.deps.ds.query(sql, p),
+        row.value.symbol,
+        row.value.investment,
+        row.value.id,
+      );
+      if (capped) return this.refuse(actor, action, row.value.id, capped);
+    }
     // Lifecycle commands are applied here, in the caller's order (a pause then a resume must not swap); the
     // commands they produce go to the exchange right after the commit, and the reconciler retries any that fail.
     const event: GridEvent = { kind: action };
     await this.deps.processor.apply(row.value.id, event);
     await this.audit(actor, action, row.value.id, 'ok', null);
     return this.get(actor, row.value.id);
+  }
+
+  /**
+   * The investment caps: this grid's investment against MAX_GRID_INVESTMENT, and with every other grid not stopped
+   * (created, running or paused: each may trade) in the same quote currency against MAX_TOTAL_INVESTMENT. Exact
+   * decimals; the refusal names the figures. `self`: the grid itself when it exists already (start, resume).
+   */
+  private async capRefusal(
+    query: Query,
+    symbol: string,
+    investment: string,
+    self: string | null,
+  ): Promise<ServiceError | null> {
+    const { perGrid, total } = this.deps.caps ?? {};
+    const quote = this.deps.instrument(symbol)?.quoteAsset ?? null;
+    const unit = quote ? ` ${quote}` : '';
+    const amount = new Dec(investment);
+    if (perGrid !== undefined && amount.gt(perGrid)) {
+      return {
+        kind: 'invalid',
+        message: `investment ${decText(amount)}${unit} is above MAX_GRID_INVESTMENT ${decText(perGrid)}`,
+      };
+    }
+    if (total === undefined) return null;
+    const others = (await query(
+      `SELECT symbol, investment FROM grid WHERE status <> 'stopped' AND ($1::text IS NULL OR id <> $1)`,
+      [self],
+    )) as { symbol: string; investment: string }[];
+    // Only grids in the same quote add up; one whose instrument is not known here is counted (the cap errs safe).
+    const same = others.filter((o) => {
+      const q = this.deps.instrument(o.symbol)?.quoteAsset;
+      return q === undefined || q === quote;
+    });
+    const active = same.reduce((sum, o) => sum.plus(o.investment), new Dec(0));
+    const after = active.plus(amount);
+    if (after.lte(total)) return null;
+    const grids = `${same.length} ${self ? 'other ' : ''}active grid${same.length === 1 ? '' : 's'}`;
+    return {
+      kind: 'conflict',
+      message: `total investment would be ${decText(after)}${unit} (${decText(active)} in ${grids} + ${decText(amount)}), above MAX_TOTAL_INVESTMENT ${decText(total)}`,
+    };
   }
 
   /** A grid by id (g12), by name, or by symbol when exactly one grid on it is not stopped. */

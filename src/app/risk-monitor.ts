@@ -56,7 +56,11 @@ export class RiskMonitor {
     private readonly deps: {
       ds: DataSource;
       redis: Redis;
-      prefix: string;
+      /**
+       * The Redis prefix of this database's own keys (databaseScope): the peak, the latest figures, the volatility
+       * windows and breakers and the price checks judge this database's grids, never another's.
+       */
+      scope: string;
       risk: RiskService;
       callStats: CallStatsRecorder;
       prices: PriceCache;
@@ -67,7 +71,7 @@ export class RiskMonitor {
   ) {}
 
   private key(name: string): string {
-    return `${this.deps.prefix}:risk:${name}`;
+    return `${this.deps.scope}:risk:${name}`;
   }
 
   /**

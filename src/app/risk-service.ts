@@ -33,7 +33,8 @@ export interface Incident {
 export interface RiskServiceDeps {
   readonly ds: DataSource;
   readonly redis: Redis;
-  readonly prefix: string;
+  /** The Redis prefix of this database's own keys (databaseScope): the kill flag is this database's. */
+  readonly scope: string;
   readonly exchange: Exchange;
   readonly processor: GridProcessor;
   readonly notifier: NotificationSink;
@@ -54,7 +55,7 @@ export class RiskService {
   constructor(private readonly deps: RiskServiceDeps) {}
 
   private get flagKey(): string {
-    return `${this.deps.prefix}:killed`;
+    return `${this.deps.scope}:killed`;
   }
 
   /** Cheap, for every placement: the Redis flag (set from Postgres at start). */

@@ -9,6 +9,9 @@ import { TradeFeeQuote1764300000000 } from './migrations/1764300000000-trade-fee
 import { Chat1764350000000 } from './migrations/1764350000000-chat.js';
 import { AlertIntake1764400000000 } from './migrations/1764400000000-alert-intake.js';
 import { AlertPendingIndex1764500000000 } from './migrations/1764500000000-alert-pending-index.js';
+import { TradeOrderId1764600000000 } from './migrations/1764600000000-trade-order-id.js';
+import { HeldOrders1764650000000 } from './migrations/1764650000000-held-orders.js';
+import { InstallId1764700000000 } from './migrations/1764700000000-install-id.js';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -18,6 +21,9 @@ export const MIGRATIONS = [
   Chat1764350000000,
   AlertIntake1764400000000,
   AlertPendingIndex1764500000000,
+  TradeOrderId1764600000000,
+  HeldOrders1764650000000,
+  InstallId1764700000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

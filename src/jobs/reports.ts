@@ -1,12 +1,19 @@
 import type { DataSource } from 'typeorm';
+import { apiKeyWarnings } from '../app/api-key-check.js';
 import type { Notification } from '../app/ports.js';
 import { Dec, decText } from '../engine/money.js';
 
 /**
  * The realized P/L and fills per grid over `days` days ending with `day` (1: the daily report, 7: the weekly one), with
- * each grid's running total. Figures are exact sums of trades.
+ * each grid's running total. Figures are exact sums of trades. The exchange API key's warnings (the latest check's, the
+ * expiry counted to `now`) close it, so an unwise or expiring key is heard about every day, not only at start.
  */
-export async function buildDailyReport(ds: DataSource, day: string, days = 1): Promise<Notification> {
+export async function buildDailyReport(
+  ds: DataSource,
+  day: string,
+  days = 1,
+  now: Date = new Date(),
+): Promise<Notification> {
   const rows = (await ds.query(
     `SELECT g.id, g.symbol, g.status, g.realized_pnl AS total, g.fees AS total_fees,
             COALESCE(SUM(t.realized_pnl), 0) AS day_pnl, COALESCE(SUM(t.fee_quote), 0) AS day_fees, count(t.id) AS fills
@@ -38,6 +45,9 @@ export async function buildDailyReport(ds: DataSource, day: string, days = 1): P
       days === 1
         ? `Daily report ${day} (UTC): net ${decText(dayNet)}`
         : `Weekly report to ${day} (UTC, ${days} days): net ${decText(dayNet)}`,
-    lines: lines.length ? lines : ['no grids'],
+    lines: [
+      ...(lines.length ? lines : ['no grids']),
+      ...(await apiKeyWarnings(ds, now)).map((w) => `warning: ${w}`),
+    ],
   };
 }

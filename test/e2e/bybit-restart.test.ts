@@ -65,7 +65,12 @@ describe('restart against Bybit', () => {
 
   it('applies the fills made while it was down, then places their counter orders', async () => {
     const first = startBot(env());
-    await first.waitFor(/grid btc created from the grids file/);
+    await first.waitFor(/grid btc created from the grids file \(test money on 127\.0\.0\.1\)/);
+    // The start-up listing comes after the grids file's grids are made, and lists them with the money at stake.
+    await first.waitFor(/test money on 127\.0\.0\.1: 1 grid trading, 20000 USDT at stake/);
+    await first.waitFor(
+      /test money on 127\.0\.0\.1: grid g1 btc BTCUSDT running, 20 lines 95000-105000, 20000 USDT invested/,
+    );
     await caughtUp();
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');

@@ -63,6 +63,21 @@ export interface CreateOrder {
   readonly marketUnit?: 'baseCoin' | 'quoteCoin';
 }
 
+/**
+ * GET /v5/user/query-api (protocols.md 1.x): what the key may do. Only the fields the key check reads are required;
+ * Bybit adds permission groups over time, so any group is an array of strings.
+ */
+export const ApiKeyInfo = z.object({
+  apiKey: z.string().optional(),
+  readOnly: z.union([z.literal(0), z.literal(1)]),
+  permissions: z.record(z.string(), z.array(z.string()).nullable()),
+  ips: z.array(z.string()).default([]),
+  /** Days left: only for a key bound to no IP (or after a password change). */
+  deadlineDay: z.number().int().nullable().optional(),
+  expiredAt: z.string().nullable().optional(),
+});
+export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;
+
 export class BybitApi {
   constructor(private readonly rest: BybitRestClient) {}
 
@@ -237,6 +252,11 @@ export class BybitApi {
       cursor = page.nextPageCursor || undefined;
     } while (cursor);
     return out.reverse();
+  }
+
+  /** What this API key may do: read-only or not, its permissions, its IP binding and its expiry. */
+  apiKeyInfo(): Promise<ApiKeyInfo> {
+    return this.rest.privateGet('/v5/user/query-api', {}, ApiKeyInfo);
   }
 
   async walletBalance(): Promise<{ coin: string; walletBalance: string; locked: string }[]> {

@@ -4,12 +4,19 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { isKlineInterval } from './candles.js';
 import { FakeExchange } from './exchange.js';
 import { bybitSign, bybitSignString } from './sign.js';
-import type { FakeBybit, FakeBybitFaults, FakeBybitOptions, FakeBybitRequestLogEntry } from './types.js';
+import type {
+  FakeBybit,
+  FakeBybitApiKeyInfo,
+  FakeBybitFaults,
+  FakeBybitOptions,
+  FakeBybitRequestLogEntry,
+} from './types.js';
 import { WsStreams } from './ws.js';
 
 export { bybitSign, bybitSignString } from './sign.js';
 export type {
   FakeBybit,
+  FakeBybitApiKeyInfo,
   FakeBybitExecution,
   FakeBybitFaults,
   FakeBybitInstrument,
@@ -31,7 +38,9 @@ export type {
  * - a resting Limit Buy locks qty*price*(1+taker rate) quote, a Limit Sell locks qty base;
  * - rate limits (per endpoint, rolling second) and the IP limit (HTTP 403) count wall time, not the `now` clock;
  *   requests refused with 10006 use no budget; reads report their budget in the headers but are not refused;
- * - GET /v5/order/history returns every status (UTA), by createdTime, with Bybit's 24 h / 7 day retention.
+ * - GET /v5/order/history returns every status (UTA), by createdTime, with Bybit's 24 h / 7 day retention;
+ * - GET /v5/user/query-api describes the key as the test sets it (apiKeyInfo), budgeted 10 reads a second (Bybit's
+ *   figure for it is not in protocols.md); a bound key gets deadlineDay -1 and the epoch as expiredAt (unverified).
  */
 
 type Params = Record<string, unknown>;
@@ -141,6 +150,15 @@ export async function startFakeBybit(options: FakeBybitOptions): Promise<FakeByb
     now,
   });
   const faults: FakeBybitFaults = { http5xx: 0, http5xxAfterProcessing: 0, slowMs: 0, rateLimited: false };
+  const keyInfo: FakeBybitApiKeyInfo = {
+    readOnly: 0,
+    permissions: { Spot: ['SpotTrade'] },
+    ips: ['127.0.0.1'],
+    deadlineDay: undefined,
+    unsupported: false,
+    ...options.apiKeyInfo,
+  };
+  const keyCreatedAt = now();
   const log: FakeBybitRequestLogEntry[] = [];
   const ipWindow = new RollingWindow(options.ipLimitPer5s ?? 600, 5000);
   const windows = new Map<string, RollingWindow>();
@@ -326,6 +344,49 @@ export async function startFakeBybit(options: FakeBybitOptions): Promise<FakeByb
         return success({ list: [exchange.walletBalance(coin?.split(',').filter((c) => c !== ''))] });
       },
     },
+    'GET /v5/user/query-api': {
+      signed: true,
+      budget: read(10),
+      handle: () => {
+        const unbound = keyInfo.ips.length === 0 || keyInfo.ips.includes('*');
+        // Bybit sends deadlineDay and expiredAt for keys that expire (no IP bound); what a bound key gets is
+        // unverified: -1 and the epoch here, as seen in other clients' fixtures.
+        const deadlineDay = keyInfo.deadlineDay ?? (unbound ? 90 : -1);
+        const day = 86_400_000;
+        const groups = ['ContractTrade', 'Spot', 'Wallet', 'Options', 'Derivatives', 'CopyTrading'];
+        const more = ['BlockTrade', 'Exchange', 'NFT', 'Affiliate', 'Earn'];
+        const permissions = Object.fromEntries(
+          [...groups, ...more, ...Object.keys(keyInfo.permissions)].map((g) => [
+            g,
+            keyInfo.permissions[g] ?? [],
+          ]),
+        );
+        return success({
+          id: '16651472',
+          note: 'fake',
+          apiKey: options.apiKey,
+          readOnly: keyInfo.readOnly,
+          secret: '',
+          permissions,
+          ips: keyInfo.ips.length ? keyInfo.ips : ['*'],
+          type: 1,
+          deadlineDay,
+          expiredAt:
+            deadlineDay >= 0
+              ? new Date(now() + deadlineDay * day).toISOString().replace(/\.\d{3}Z$/, 'Z')
+              : '1970-01-01T00:00:00Z',
+          createdAt: new Date(keyCreatedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          unified: 0,
+          uta: 1,
+          userID: 53888001,
+          inviterID: 0,
+          vipLevel: 'No VIP',
+          mktMakerLevel: '0',
+          affiliateID: 0,
+          isMaster: true,
+        });
+      },
+    },
     'GET /v5/account/fee-rate': {
       signed: true,
       budget: read(5),
@@ -398,7 +459,8 @@ export async function startFakeBybit(options: FakeBybitOptions): Promise<FakeByb
   }
 
   function answerRequest(req: FastifyRequest, path: string, rawQuery: string): Answer {
-    const route = routes[`${req.method} ${path}`];
+    const unsupported = keyInfo.unsupported && path === '/v5/user/query-api';
+    const route = unsupported ? undefined : routes[`${req.method} ${path}`];
     if (route === undefined) return { status: 404, handled: null, text: '404 page not found', headers: {} };
     let params: Params = {};
     let payload: string;
@@ -515,6 +577,7 @@ export async function startFakeBybit(options: FakeBybitOptions): Promise<FakeByb
     wsPrivateUrl: `ws://127.0.0.1:${address.port}/v5/private`,
     ws: streams.controls,
     faults,
+    apiKeyInfo: keyInfo,
     setPrice: (symbol, price) => exchange.setPrice(symbol, price),
     orders: () => exchange.orders(),
     executions: () => exchange.executions(),

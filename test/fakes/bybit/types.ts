@@ -28,6 +28,24 @@ export interface FakeBybitOptions {
   rateLimitPerSecond?: number;
   /** Per-IP limit in a rolling 5 s of wall time; past it every request gets HTTP 403 (default 600, as Bybit). */
   ipLimitPer5s?: number;
+  /** What GET /v5/user/query-api says of the key (default: read-write, Spot trade only, bound to 127.0.0.1). */
+  apiKeyInfo?: Partial<FakeBybitApiKeyInfo>;
+}
+
+/**
+ * The key as GET /v5/user/query-api describes it (protocols.md 1.x). `unsupported` answers the endpoint as an unknown
+ * path (HTTP 404), as an environment that does not serve it might (Bybit's demo trading does not list it).
+ */
+export interface FakeBybitApiKeyInfo {
+  /** 0 read and write, 1 read only. */
+  readOnly: 0 | 1;
+  /** Groups of permissions; the ones not given are sent as []. */
+  permissions: Record<string, string[]>;
+  /** Bound IPs; ["*"] when none is bound. */
+  ips: string[];
+  /** Days left; default 90 for a key bound to no IP, -1 otherwise (Bybit sends it only for expiring keys). */
+  deadlineDay: number | undefined;
+  unsupported: boolean;
 }
 
 export type FakeBybitSide = 'Buy' | 'Sell';
@@ -172,6 +190,8 @@ export interface FakeBybit {
   setPrice(symbol: string, price: string): void;
   /** Fault injection for the next requests. */
   faults: FakeBybitFaults;
+  /** What GET /v5/user/query-api says of the key, changeable between requests. */
+  apiKeyInfo: FakeBybitApiKeyInfo;
   /** Every order ever accepted, with status, in creation order. */
   orders(): FakeBybitOrder[];
   /** Every fill, oldest first. */

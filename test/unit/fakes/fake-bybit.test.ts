@@ -551,3 +551,52 @@ describe('fake Bybit: faults and rate limits', () => {
     expect(Number(answers[3]!.headers.get('x-bapi-limit-reset-timestamp'))).toBeGreaterThan(Date.now() - 50);
   });
 });
+
+describe('fake Bybit: API key information', () => {
+  let fake: FakeBybit;
+  beforeAll(async () => {
+    fake = await startFakeBybit(options());
+  });
+  afterAll(() => fake.close());
+
+  // The key check at start reads this endpoint: its shape must be Bybit's (as the SDK reads it), and each setting a
+  // test changes must show.
+  it('describes the key as Bybit does, signed, and as the test sets it', async () => {
+    const client = new RestClientV5({ key: KEY, secret: SECRET, baseUrl: fake.url });
+    const bound = await client.getQueryApiKey();
+    expect(bound.retCode).toBe(0);
+    expect(bound.result).toMatchObject({
+      apiKey: KEY,
+      readOnly: 0,
+      secret: '',
+      ips: ['127.0.0.1'],
+      type: 1,
+      permissions: { Spot: ['SpotTrade'], Wallet: [], ContractTrade: [], Options: [], Derivatives: [] },
+    });
+    expect(typeof bound.result.deadlineDay).toBe('number');
+
+    Object.assign(fake.apiKeyInfo, {
+      readOnly: 1,
+      permissions: { Spot: ['SpotTrade'], Wallet: ['AccountTransfer', 'Withdraw'] },
+      ips: ['*'],
+      deadlineDay: 9,
+    });
+    const unbound = await client.getQueryApiKey();
+    expect(unbound.result).toMatchObject({
+      readOnly: 1,
+      ips: ['*'],
+      deadlineDay: 9,
+      permissions: { Spot: ['SpotTrade'], Wallet: ['AccountTransfer', 'Withdraw'] },
+    });
+    const days = (Date.parse(unbound.result.expiredAt) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(8);
+    expect(days).toBeLessThanOrEqual(9);
+
+    const wrong = new RestClientV5({ key: KEY, secret: 'not-the-secret', baseUrl: fake.url });
+    expect((await wrong.getQueryApiKey()).retCode).toBe(10004);
+
+    fake.apiKeyInfo.unsupported = true;
+    const answer = await call(fake, 'GET', '/v5/user/query-api', {});
+    expect(answer.status).toBe(404);
+  });
+});
