@@ -22,6 +22,13 @@ export type AlertOperation = (typeof ACTIONS)[AlertAction];
 
 const DECIMAL = /^(?:0|[1-9]\d{0,14})(?:\.\d{1,12})?$/;
 
+/**
+ * A zone label or a grid reference (an id, a name, a symbol): letters, digits, space and _ . : - only, so what an
+ * alert or a URL names can neither break a log line or chat message nor smuggle markup or controls.
+ */
+export const REFERENCE = /^[A-Za-z0-9 _.:-]+$/;
+export const REFERENCE_CHARS = 'letters, digits, space and _ . : -';
+
 export const TradingViewAlert = z.looseObject({
   passphrase: z.string({ error: 'passphrase must be a string' }),
   symbol: z
@@ -41,7 +48,11 @@ export const TradingViewAlert = z.looseObject({
     .transform((v) => (typeof v === 'number' ? String(v) : v.trim()))
     .pipe(z.string().regex(DECIMAL, { error: 'price must be a plain positive decimal' }))
     .optional(),
-  zone: z.string({ error: 'zone must be a string' }).max(64, { error: 'zone is too long' }).optional(),
+  zone: z
+    .string({ error: 'zone must be a string' })
+    .max(64, { error: 'zone is too long' })
+    .regex(REFERENCE, { error: `zone may only hold ${REFERENCE_CHARS}` })
+    .optional(),
   /** For deduplication: an alert whose id was seen before is acknowledged and not acted on again. */
   id: z
     .union([z.string(), z.number().int().nonnegative()], { error: 'id must be a string or a whole number' })
@@ -49,7 +60,12 @@ export const TradingViewAlert = z.looseObject({
     .pipe(z.string().min(1, { error: 'id must not be empty' }).max(128, { error: 'id is too long' }))
     .optional(),
   /** Acts on this grid (its id or name) only, rather than on every grid of the symbol. */
-  grid: z.string({ error: 'grid must be a grid id or name' }).min(1).max(64).optional(),
+  grid: z
+    .string({ error: 'grid must be a grid id or name' })
+    .min(1, { error: 'grid must not be empty' })
+    .max(64, { error: 'grid is too long' })
+    .regex(REFERENCE, { error: `grid may only hold ${REFERENCE_CHARS}` })
+    .optional(),
 });
 
 export interface ParsedAlert {

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { Actor, ServiceError } from '../app/actor.js';
+import { Deliveries } from '../app/deliveries.js';
 import type { GridSummary } from '../app/grid-service.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { backfillKlines, KLINE_INTERVALS, KlineError, type KlineInterval } from '../data/kline-backfill.js';
@@ -24,6 +25,7 @@ const USAGE = `usage: npm run cli -- <command>
   risk status                       the kill switch and its last incident
   risk kill [REASON]                stop every grid and cancel every order now
   risk reset --confirm              turn the kill switch off (after reading the incident)
+  deliveries retry                  send the notifications that could not be delivered again (audited)
   data fetch --symbol S [--interval 1] [--days 30 | --from YYYY-MM-DD --to YYYY-MM-DD]
                                     store Bybit's closed candles in Postgres (for backtest --symbol)`;
 
@@ -236,6 +238,17 @@ async function run(rt: Runtime, argv: string[]): Promise<number> {
       printState(r.value);
       return 0;
     }
+  }
+  if (group === 'deliveries' && command === 'retry') {
+    const r = await new Deliveries({ ds: rt.ds, queue: rt.queues.deliveries }).retryFailed(CLI_ACTOR);
+    if (!r.ok) {
+      process.stderr.write(`gridops: ${r.error.message}\n`);
+      return 2;
+    }
+    process.stdout.write(
+      `${r.value.retried} failed ${r.value.retried === 1 ? 'delivery' : 'deliveries'} sent again\n`,
+    );
+    return 0;
   }
   if (group === 'report' && command === 'daily') {
     const day = rest[0] ?? new Date().toISOString().slice(0, 10);

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Redis } from 'ioredis';
 
 export interface CallStats {
@@ -12,9 +13,21 @@ export interface CallStats {
 
 const BUCKET_MS = 10_000;
 
+/** Set while a health probe runs: its calls are the probe's business, not the trading's. */
+const probing = new AsyncLocalStorage<true>();
+
+/**
+ * Runs a health probe (readiness: is the exchange reachable?) whose exchange calls are not counted: a probe
+ * failing, or run often, must not move the error rate the kill switch reads.
+ */
+export function asProbe<T>(probe: () => Promise<T>): Promise<T> {
+  return probing.run(true, probe);
+}
+
 /**
  * Every exchange call's outcome, counted in Redis in 10-second buckets shared by all processes, so the risk worker can
- * read the error rate of the whole installation over a sliding window.
+ * read the error rate of the whole installation over a sliding window. `prefix` is the database's scope
+ * (databaseScope): the error rate can pull the kill switch, so another database's calls never count here.
  */
 export class CallStatsRecorder {
   constructor(
@@ -24,6 +37,7 @@ export class CallStatsRecorder {
   ) {}
 
   record(outcome: { ok: boolean; reason: string | null; retries?: number }): void {
+    if (probing.getStore()) return;
     const bucket = Math.floor(this.nowMs() / BUCKET_MS) * BUCKET_MS;
     const key = `${this.prefix}:exchange-calls:${bucket}`;
     const field = outcome.ok ? 'ok' : `failed:${outcome.reason ?? 'unknown'}`;

@@ -1,11 +1,13 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DataSource } from 'typeorm';
 import type { Actor, ServiceError } from '../app/actor.js';
 import { recentAlerts } from '../app/alerts.js';
+import type { Deliveries } from '../app/deliveries.js';
 import type { GridService } from '../app/grid-service.js';
 import type { RiskService } from '../app/risk-service.js';
-import type { PnlPeriod, PnlReport, Views } from '../app/views.js';
+import type { PnlPeriod, PnlReport, TradeView, Views } from '../app/views.js';
 import { renderPnlChart } from '../charts/pnl.js';
 import type { Result } from '../engine/result.js';
 import type { CoinGecko } from '../market/coingecko.js';
@@ -14,11 +16,13 @@ import { requireToken, type TokenAuth } from './auth.js';
 import {
   AlertList,
   CreateGridBody,
+  DeliveriesRetried,
   ErrorBody,
   Grid,
   GridList,
   GridRef,
   Incident,
+  KILL_DEFAULT_REASON,
   KillBody,
   LimitQuery,
   Market,
@@ -27,6 +31,9 @@ import {
   PriceList,
   ResetResult,
   Risk,
+  TRADE_CSV_COLUMNS,
+  TradeCsv,
+  TradeCsvQuery,
   TradeList,
   TradeQuery,
   WhoAmI,
@@ -40,6 +47,7 @@ export interface ApiOptions {
   readonly views: Views;
   readonly prices: PriceCache;
   readonly market: CoinGecko;
+  readonly deliveries: Deliveries;
 }
 
 const STATUS: Record<ServiceError['kind'], 403 | 404 | 422 | 409 | 503> = {
@@ -177,13 +185,17 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       schema: {
         tags: ['risk'],
         summary: 'Pull the kill switch: stop every grid and cancel every order',
+        description:
+          `No body is needed (\`curl -X POST -H "Authorization: Bearer $API_TOKEN" .../api/kill\`); the reason ` +
+          `defaults to "${KILL_DEFAULT_REASON}".`,
         security,
-        body: KillBody.optional(),
+        // Fastify gives a request without a body a null one.
+        body: KillBody.nullish(),
         response: { 200: Incident, ...errors },
       },
     },
     async (request, reply) => {
-      const reason = request.body?.reason?.trim() || 'manual (REST)';
+      const reason = request.body?.reason?.trim() || KILL_DEFAULT_REASON;
       return settle(reply, await o.risk.kill(actor(request), reason));
     },
   );
@@ -203,6 +215,19 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       if (!done.ok) return failure(reply, done.error);
       return { killed: done.value.killed };
     },
+  );
+
+  r.post(
+    '/deliveries/retry',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Send the notification deliveries that gave up again (after fixing their cause); audited',
+        security,
+        response: { 200: DeliveriesRetried, ...errors },
+      },
+    },
+    async (request, reply) => settle(reply, await o.deliveries.retryFailed(actor(request))),
   );
 
   r.get(
@@ -234,6 +259,39 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       },
     },
     async (request) => ({ trades: await o.views.trades(request.query.limit, request.query.symbol) }),
+  );
+
+  r.get(
+    '/trades.csv',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'Every fill, oldest first, as CSV: for accounting, and to match with the exchange',
+        description:
+          'RFC 4180 (a header row, CRLF line ends, fields with a comma, quote or line break quoted), UTF-8. ' +
+          `Columns: ${TRADE_CSV_COLUMNS.join(', ')}. Times are UTC ISO 8601, money the exact decimals. ` +
+          'order_id is empty for an old fill whose order never learned it. Streamed: any number of fills.',
+        security,
+        querystring: TradeCsvQuery,
+        response: {
+          200: { description: 'The fills', content: { 'text/csv': { schema: TradeCsv } } },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { symbol, from, to } = request.query;
+      // A stream goes out as it is (Fastify serializes no stream); the type provider only knows the schema's string.
+      const csv = Readable.from(tradesCsv(o.views.tradePages({ symbol, from, to }))) as unknown as string;
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="gridops-trades${symbol ? `-${symbol}` : ''}.csv"`,
+        )
+        .header('cache-control', 'no-store')
+        .send(csv);
+    },
   );
 
   r.get(
@@ -322,6 +380,37 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       }
     },
   );
+}
+
+/** RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled; lines end in CRLF. */
+function csvLine(fields: readonly (string | null)[]): string {
+  const field = (f: string | null) =>
+    f === null ? '' : /[",\r\n]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f;
+  return `${fields.map(field).join(',')}\r\n`;
+}
+
+/** The header, then one chunk per page of fills: the response holds one page at a time. */
+async function* tradesCsv(pages: AsyncIterable<TradeView[]>): AsyncGenerator<string> {
+  yield csvLine(TRADE_CSV_COLUMNS);
+  for await (const page of pages)
+    yield page
+      .map((t) =>
+        csvLine([
+          t.at,
+          t.gridId,
+          t.symbol,
+          t.side,
+          t.price,
+          t.qty,
+          t.fee,
+          t.feeCoin,
+          t.net,
+          t.execId,
+          t.orderId,
+          t.clientOrderId,
+        ]),
+      )
+      .join('');
 }
 
 function failure(reply: FastifyReply, error: ServiceError) {

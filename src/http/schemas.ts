@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REFERENCE, REFERENCE_CHARS } from '../app/tradingview.js';
 import { PNL_PERIODS } from '../app/views.js';
 
 /*
@@ -66,7 +67,9 @@ export const CreateGridBody = z
 export const GridRef = z.object({
   symbol: z
     .string()
+    .min(1)
     .max(64)
+    .regex(REFERENCE, { error: `a grid reference may only hold ${REFERENCE_CHARS}` })
     .meta({ description: 'A grid id (g4), its name, or a symbol with exactly one grid not stopped' }),
 });
 
@@ -104,8 +107,17 @@ export const Risk = z
 
 export const ResetResult = Risk.pick({ killed: true });
 
+export const KILL_DEFAULT_REASON = 'manual kill via API';
 export const KillBody = z.object({
-  reason: z.string().max(200).optional().meta({ description: 'Recorded as the trigger' }),
+  reason: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: `Recorded as the trigger; "${KILL_DEFAULT_REASON}" when left out` }),
+});
+
+export const DeliveriesRetried = z.object({
+  retried: z.number().int().meta({ description: 'Failed deliveries sent back to their queue' }),
 });
 
 export const Price = z.object({ symbol: z.string(), price: money('Last price'), at: instant });
@@ -119,20 +131,65 @@ export const Trade = z
     side: z.enum(['buy', 'sell']),
     price: money('Fill price'),
     qty: money('Base quantity'),
-    fee: money('Fee, in feeCurrency'),
-    feeCurrency: z.string(),
+    fee: money('Fee, in feeCoin'),
+    feeCoin: z.string().meta({ description: 'The coin the fee was taken in', example: 'USDT' }),
+    feeCurrency: z.string().meta({ description: 'The same as feeCoin (its earlier name)' }),
     net: money('Realized grid profit of this fill less its fee, in quote'),
+    execId: z.string().meta({ description: "The exchange's execution id" }),
+    orderId: z
+      .string()
+      .nullable()
+      .meta({ description: "The exchange's order id; null on an old fill whose order never learned it" }),
+    clientOrderId: z
+      .string()
+      .meta({ description: "Our id of the order (Bybit's orderLinkId)", example: 'g4-3-2' }),
   })
   .meta({ id: 'Trade' });
 export const TradeList = z.object({ trades: z.array(Trade) });
+const tradeSymbol = z
+  .string()
+  .regex(/^[A-Za-z0-9]{2,20}$/)
+  .transform((s) => s.toUpperCase());
 export const TradeQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  symbol: z
-    .string()
-    .regex(/^[A-Za-z0-9]{2,20}$/)
-    .transform((s) => s.toUpperCase())
-    .optional(),
+  symbol: tradeSymbol.optional(),
 });
+const bound = (description: string) =>
+  z
+    .union([z.iso.date(), z.iso.datetime({ offset: true })])
+    .transform((s) => new Date(s))
+    .optional()
+    .meta({ description, example: '2026-01-01' });
+export const TradeCsvQuery = z
+  .object({
+    symbol: tradeSymbol.optional(),
+    from: bound('Fills executed at or after this time (a date alone is its 00:00 UTC)'),
+    to: bound('Fills executed before this time (a date alone is its 00:00 UTC)'),
+  })
+  .refine((q) => !q.from || !q.to || q.from < q.to, { error: 'from must be before to' });
+
+export const TradeCsv = z.string().meta({
+  description: 'CSV, a header row then one fill per line',
+  example:
+    'time,grid,symbol,side,price,qty,fee,fee_coin,net,exec_id,order_id,client_order_id\r\n' +
+    '2026-12-07T18:00:00.000Z,g4,BTCUSDT,buy,98000,0.0102,0.0000102,BTC,-0.9996,e1,o1,g4-3-2\r\n',
+});
+
+/** The columns of GET /api/trades.csv, in order. */
+export const TRADE_CSV_COLUMNS = [
+  'time',
+  'grid',
+  'symbol',
+  'side',
+  'price',
+  'qty',
+  'fee',
+  'fee_coin',
+  'net',
+  'exec_id',
+  'order_id',
+  'client_order_id',
+] as const;
 
 export const Alert = z
   .object({

@@ -1,27 +1,33 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Queue } from 'bullmq';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
   jsonSchemaTransformObject,
 } from 'fastify-type-provider-zod';
 import { AlertIntake, type AlertQueue } from '../app/alerts.js';
+import { Deliveries } from '../app/deliveries.js';
+import { ReadinessView } from '../app/readiness.js';
 import { QUEUES } from '../jobs/queues.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import { apiRoutes } from './api.js';
-import { requireToken, TokenAuth } from './auth.js';
+import { bearer, refuseLockedOut, requireToken, TokenAuth } from './auth.js';
 import { dashboardRoutes } from './dashboard.js';
 import { Metrics } from './metrics.js';
 import { BOARD_PATH, queueBoard } from './queue-board.js';
 import { WEBHOOK_PATH, webhookRoutes } from './webhook.js';
 
-export interface HealthChecks {
-  /** Each named dependency answers or throws. */
-  readonly checks: Record<string, () => Promise<unknown>>;
-}
+/** A socket silent this long is dropped: well past any handler's own deadline (the kill switch waits 30 s). */
+const IDLE_SOCKET_MS = 120_000;
 
 export interface HttpServer {
   readonly app: FastifyInstance;
@@ -58,15 +64,36 @@ export function alertQueue(queue: Queue): AlertQueue {
  */
 export function buildHttpServer(rt: Runtime): HttpServer {
   const { config } = rt;
+  const timeout = config.HTTP_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     // Requests are logged at info by Fastify; the HTTP logger keeps warnings and errors only.
     loggerInstance: rt.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 65_536,
+    // A request must arrive whole (headers and body) within HTTP_REQUEST_TIMEOUT_MS, or it is answered 408 and its
+    // connection closed: a client that sends headers and stalls holds no socket for long. Node checks the deadlines
+    // on a timer, which a short timeout needs finer than its 30 s default.
+    requestTimeout: timeout,
+    http: {
+      requestTimeout: timeout,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, timeout / 4)),
+    },
+    connectionTimeout: Math.max(IDLE_SOCKET_MS, 2 * config.KILL_CANCEL_DEADLINE_MS),
     ...(config.HTTP_TRUST_PROXY
       ? { trustProxy: config.HTTP_TRUST_PROXY.split(',').map((s) => s.trim()) }
       : {}),
   });
   const auth = new TokenAuth(config.API_TOKEN, config.API_READONLY_TOKEN);
+  if (auth.open) {
+    app.addHook('onRequest', async (request, reply) => {
+      const problem = openModeProblem(request);
+      if (problem === null) return;
+      return reply.code(403).send({
+        error: `${problem}: without API_TOKEN this server serves this machine only`,
+        code: 'forbidden',
+      });
+    });
+  }
+  jsonBodiesOnly(app);
   const metrics = new Metrics({
     ds: rt.ds,
     queues: rt.queues,
@@ -106,13 +133,11 @@ export function buildHttpServer(rt: Runtime): HttpServer {
   });
   void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  health(app, {
-    checks: {
-      postgres: () => rt.ds.query('SELECT 1'),
-      redis: () => rt.redis.ping(),
-      exchange: () => rt.exchange.balances(),
-    },
-  });
+  health(
+    app,
+    auth,
+    new ReadinessView({ ds: rt.ds, redis: rt.redis, prefix: config.QUEUE_PREFIX, log: rt.log }),
+  );
 
   void app.register(async (scope) => {
     scope.addHook('onRequest', requireToken(auth, 'read'));
@@ -152,6 +177,7 @@ export function buildHttpServer(rt: Runtime): HttpServer {
         views: rt.views,
         prices: rt.prices,
         market: rt.market,
+        deliveries: new Deliveries({ ds: rt.ds, queue: rt.queues[QUEUES.deliveries] }),
       }),
     { prefix: '/api' },
   );
@@ -181,24 +207,77 @@ export function buildHttpServer(rt: Runtime): HttpServer {
   };
 }
 
-function health(app: FastifyInstance, health: HealthChecks): void {
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
-    const results = await Promise.all(
-      Object.entries(health.checks).map(async ([name, check]) => {
-        try {
-          await check();
-          return [name, 'ok'] as const;
-        } catch (e) {
-          return [name, `down: ${(e as Error).message}`] as const;
-        }
-      }),
-    );
-    const ready = results.every(([, s]) => s === 'ok');
+/**
+ * /healthz: the process answers (liveness; nothing else is asked). /readyz: Postgres and Redis answer the api, and a
+ * worker recorded lately that the exchange answers it (src/app/readiness.ts); no request reaches the exchange. Without
+ * a valid token the answer is the status word only; with one, each check's word and the age of the worker's record.
+ * No error text either way (it is logged).
+ */
+function health(app: FastifyInstance, auth: TokenAuth, readiness: ReadinessView): void {
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('cache-control', 'no-store').send({ status: 'ok' }),
+  );
+  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    const token = bearer(request);
+    let detailed = auth.open;
+    if (!auth.open && token !== null) {
+      if (await refuseLockedOut(auth, request, reply)) return reply;
+      detailed = auth.check(request.ip, token) !== null;
+    }
+    const r = await readiness.current();
+    const status = r.ready ? 'ready' : 'not-ready';
     return reply
-      .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
+      .code(r.ready ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(detailed ? { status, checks: r.checks, ageMs: r.ageMs } : { status });
   });
+}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Without API_TOKEN nothing asks who is calling, so nothing but this machine may call: a request that came through a
+ * proxy, or names another host (DNS rebinding: evil.example resolving to 127.0.0.1), or, for a change, comes from
+ * another page's script (CSRF: any site the operator's browser has open) is refused before any route sees it.
+ */
+export function openModeProblem(request: FastifyRequest): string | null {
+  const h = request.headers;
+  for (const name of PROXY_HEADERS)
+    if (h[name] !== undefined) return `a request through a proxy (${name}) is refused`;
+  const port = request.socket.localPort;
+  const host = (h.host ?? '').toLowerCase();
+  const allowed = LOOPBACK_NAMES.flatMap((n) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`]));
+  if (!allowed.includes(host)) return `Host ${printable(host) || '(none)'} is not this machine`;
+  if (!SAFE_METHODS.has(request.method)) {
+    const origin = h.origin;
+    if (origin !== undefined && origin !== `http://${host}`)
+      return `Origin ${printable(origin)} is not this server's own pages`;
+    const site = h['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none')
+      return `a ${printable(String(site))} request may not change anything`;
+  }
+  return null;
+}
+
+/**
+ * Bodies are JSON (415 for any other type; the webhook and the board's sign-in form set their own). An empty JSON
+ * body is no body, so `curl -X POST -H 'content-type: application/json' .../api/kill` works like one without.
+ */
+function jsonBodiesOnly(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = String(body);
+    if (text === '') return done(null, undefined);
+    return parse(request, text, done);
+  });
+}
+
+function printable(s: string): string {
+  const clean = s.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 64 ? `${clean.slice(0, 64)}...` : clean;
 }
 
 /**
@@ -206,7 +285,7 @@ function health(app: FastifyInstance, health: HealthChecks): void {
  * 400 bad JSON or a failed schema); anything else is ours, logged and answered 500 without details.
  */
 function errorHandler(log: Logger) {
-  return (error: FastifyError, _request: unknown, reply: import('fastify').FastifyReply) => {
+  return (error: FastifyError, _request: unknown, reply: FastifyReply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const detail = error.validation
         .slice(0, 3)

@@ -32,11 +32,13 @@ describe('npm start: the bot on a fresh database', () => {
       );
       expect(bot.output()).toMatch(/trading on the PAPER exchange: no real money/);
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+      // Open mode (no API_TOKEN): this machine sees each check by name, as a token holder would; never error text.
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({
         status: 'ready',
-        checks: { postgres: 'ok', redis: 'ok', exchange: 'ok' },
+        checks: { postgres: 'ok', redis: 'ok', worker: 'ok', exchange: 'ok' },
+        ageMs: expect.any(Number),
       });
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
@@ -143,6 +145,12 @@ describe('npm start: clear errors, no stack traces', () => {
       /^gridops: invalid configuration: TRADING_MODE must be paper, dry-run, testnet, demo or live\n$/,
     ],
     ['a bad port', { HTTP_PORT: 'eighty' }, /^gridops: invalid configuration: HTTP_PORT .*\n$/],
+    // Protects: a TradingView passphrase implies a proxy publishing the server; without a token it would be open.
+    [
+      'TV_PASSPHRASE is set without API_TOKEN',
+      { TV_PASSPHRASE: 'a-passphrase-of-some-length' },
+      /^gridops: invalid configuration: API_TOKEN is required with TV_PASSPHRASE \(TradingView reaches it from outside\): set API_TOKEN \(openssl rand -hex 24\)\n$/,
+    ],
   ];
   for (const [what, env, message] of cases) {
     it(`exits 1 with one line when ${what}`, async () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killStrayBots, startBot } from '../support/bot-process.js';
 import { SHARED_DATA } from '../support/candles.js';
@@ -72,6 +73,18 @@ describe('the grid CLI against a running bot', () => {
     expect((await cli('grid', 'show', 'g9')).stderr).toBe('gridops: no grid g9\n');
     expect((await cli('grid', 'stop', 'g1')).stdout).toMatch(/ETHUSDT stopped \(manual\)/);
     expect((await cli('bogus')).code).toBe(2);
+    // Protects: the operator's way to resend deliveries that gave up, audited (the queue board is read-only).
+    expect(await cli('deliveries', 'retry')).toMatchObject({
+      code: 0,
+      stdout: '0 failed deliveries sent again\n',
+    });
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    const audited = await sql.query(
+      `SELECT via, outcome, detail FROM audit_log WHERE action = 'retry-deliveries'`,
+    );
+    await sql.end();
+    expect(audited.rows).toEqual([{ via: 'cli', outcome: 'ok', detail: { retried: 0 } }]);
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
     expect(await recoverAndCheck(db.url, prefix)).toEqual([]);

@@ -173,4 +173,22 @@ describe('dashboard (Chromium)', () => {
     expect(alerts.alerts[0]?.outcome).toMatch(/^g\d+ resumed$/);
     await page.context().close();
   });
+
+  // Protects: the dashboard's kill button, which posts no body: the API answered it 400 (a null body failed the
+  // schema), so the emergency stop did nothing. Last here: every grid stops.
+  it("an operator's kill switch needs only the confirmation, no reason", async () => {
+    const page = await signIn(OPERATOR_TOKEN);
+    const dialogs: string[] = [];
+    page.once('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
+    await page.locator('#kill').click();
+    await page.locator('#kill-badge', { hasText: 'KILLED' }).waitFor();
+    expect(dialogs).toHaveLength(1);
+    expect(await page.locator('#risk-killed').textContent()).toMatch(/^ON since .*\(manual kill via API\)$/);
+    const incidents = await sql.query(`SELECT trigger, actor FROM risk_incident ORDER BY id`);
+    expect(incidents.rows).toEqual([{ trigger: 'manual kill via API', actor: 'rest:api-operator' }]);
+    await page.context().close();
+  });
 });

@@ -35,8 +35,10 @@ const ROUTES: { method: 'GET' | 'POST'; path: string; body?: unknown }[] = [
   { method: 'GET', path: '/api/risk' },
   { method: 'POST', path: '/api/kill', body: { reason: 'test' } },
   { method: 'POST', path: '/api/reset' },
+  { method: 'POST', path: '/api/deliveries/retry' },
   { method: 'GET', path: '/api/prices' },
   { method: 'GET', path: '/api/trades' },
+  { method: 'GET', path: '/api/trades.csv' },
   { method: 'GET', path: '/api/alerts' },
   { method: 'GET', path: '/api/pnl?period=week' },
   { method: 'GET', path: '/api/pnl.png' },
@@ -50,10 +52,18 @@ describe('REST API', () => {
   let coingecko: FakeCoinGecko;
   let gridId: string;
 
-  const call = (method: string, path: string, token: string | null, body?: unknown) =>
-    fetch(`${http.url}${path}`, {
+  const call = (
+    method: string,
+    path: string,
+    token: string | null,
+    body?: unknown,
+    server: TestHttp = http,
+    headers: Record<string, string> = {},
+  ) =>
+    fetch(`${server.url}${path}`, {
       method,
       headers: {
+        ...headers,
         ...(token ? bearer(token) : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
@@ -111,9 +121,14 @@ describe('REST API', () => {
 
   it('no token or a wrong one: 401 everywhere; the read-only token reads, and gets 403 on every write', async () => {
     const before = await json('GET', '/api/grids');
+    // Wrong tokens count against their address (429 after ten): each comes from its own, through a trusted proxy.
+    const guessing = await startTestHttp(app.rt, { HTTP_TRUST_PROXY: '127.0.0.1' });
+    let n = 0;
     for (const route of ROUTES) {
       for (const token of [null, 'not-the-token-0123456789', `${OPERATOR_TOKEN}x`]) {
-        const res = await call(route.method, route.path, token, route.body);
+        const res = await call(route.method, route.path, token, route.body, guessing, {
+          'x-forwarded-for': `198.51.100.${++n}`,
+        });
         expect({ route: route.path, status: res.status }).toEqual({ route: route.path, status: 401 });
         expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
         expect(await res.json()).toMatchObject({ code: 'unauthorized' });
@@ -122,6 +137,7 @@ describe('REST API', () => {
       const expected = route.method === 'GET' ? 200 : 403;
       expect({ route: route.path, status: res.status }).toEqual({ route: route.path, status: expected });
     }
+    await guessing.close();
     // Nothing a refused call asked for happened.
     expect(await json('GET', '/api/grids')).toEqual(before);
     expect((await json('GET', '/api/risk')).body.killed).toBe(false);

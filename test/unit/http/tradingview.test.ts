@@ -97,8 +97,28 @@ describe('TradingView alert parsing', () => {
         `{"passphrase":"${SECRET}","symbol":"BTCUSDT","action":"buy","x":${'['.repeat(40)}${']'.repeat(40)}}`,
       ),
     ).toMatch(/^400 the alert is nested deeper/);
-    // A proper surrogate pair (an emoji) is fine.
-    expect(message({ symbol: 'BTCUSDT', action: 'buy', zone: 'moon \u{1F680}' })).toBe('accepted');
+    // A proper surrogate pair (an emoji) is fine in a free field.
+    expect(message({ symbol: 'BTCUSDT', action: 'buy', note: 'moon \u{1F680}' })).toBe('accepted');
+  });
+
+  // Protects: zone and grid reach logs, chat messages and the dashboard; before, any text up to 64 characters (a
+  // newline, an escape sequence, markup, a right-to-left override) was taken.
+  it('takes a zone and a grid reference of letters, digits, space and _ . : - only', () => {
+    const message = (fields: Record<string, unknown>) => {
+      const r = parse(body({ symbol: 'BTCUSDT', action: 'buy', ...fields }));
+      return r.ok ? 'accepted' : `${r.rejection.status} ${r.rejection.message}`;
+    };
+    expect(message({ zone: 'Support 2: 97,250' })).toBe(
+      '400 zone may only hold letters, digits, space and _ . : -',
+    );
+    for (const zone of ['support', 'S1 weekly', 'fib_0.618', 'BYBIT:BTCUSDT-15m'])
+      expect(message({ zone })).toBe('accepted');
+    for (const zone of ['a\nb', 'x\u001b[2J', '<b>', 'moon \u{1F680}', '\u202ebuy', 'a\tb', 'déjà'])
+      expect(message({ zone })).toMatch(/^400 zone may only hold/);
+    expect(message({ grid: 'eth-range' })).toBe('accepted');
+    expect(message({ grid: 'g4' })).toBe('accepted');
+    for (const grid of ['eth/range', 'g4\r\n', '../g1', '\u200bg4'])
+      expect(message({ grid })).toMatch(/^400 grid may only hold/);
   });
 
   it('the same body hashes the same whatever the key order; the passphrase is not part of it; an id replaces the hash', () => {
