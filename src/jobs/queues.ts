@@ -1,4 +1,4 @@
-import type { ConnectionOptions, DefaultJobOptions } from 'bullmq';
+import type { DefaultJobOptions } from 'bullmq';
 
 /**
  * Every queue and why it exists. Delivery is at least once: each handler is idempotent, and a job id derived from the
@@ -39,14 +39,26 @@ export const PRICE_JOB_OPTIONS: DefaultJobOptions = {
   removeOnFail: { count: 1000 },
 };
 
-export function redisConnection(url: string): ConnectionOptions {
+/**
+ * The connection options of BullMQ's queues and workers and of the start-up probe, from REDIS_URL:
+ * redis://[[user]:password@]host[:port][/db], rediss:// for TLS. The user and password are percent-decoded, so a
+ * password holding @ / : or # is written %40 %2F %3A %23. The app's shared client is given the URL itself, and
+ * ioredis reads it the same way (test/unit/deploy/redis-connection.test.ts holds the two together).
+ */
+export function redisConnection(url: string) {
   const u = new URL(url);
+  const db = u.pathname.length > 1 ? u.pathname.slice(1) : undefined;
+  // Caught here, at start, rather than as a SELECT error in every client once connected.
+  if (db !== undefined && !/^\d{1,5}$/.test(db)) {
+    throw new Error(`REDIS_URL: the database after the host must be a number such as /0, not /${db}`);
+  }
   return {
-    host: u.hostname,
+    // The URL keeps an IPv6 address in brackets; a socket wants it bare.
+    host: u.hostname.replace(/^\[|\]$/g, ''),
     port: Number(u.port || 6379),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+    ...(db !== undefined ? { db: Number(db) } : {}),
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
   };
