@@ -3,26 +3,29 @@ import { Redis } from 'ioredis';
 import cron from 'node-cron';
 import type { DataSource } from 'typeorm';
 import { AlertProcessor } from './app/alerts.js';
-import { applyGridsFile, createDemoGrids } from './app/bootstrap-grids.js';
+import { ApiKeyCheck } from './app/api-key-check.js';
+import { applyGridsFile, createDemoGrids, demoGridsApply, moneyNote } from './app/bootstrap-grids.js';
+import { databaseScope } from './app/database-scope.js';
 import { ExecutionRouter } from './app/execution-router.js';
 import { GridProcessor } from './app/grid-processor.js';
 import { DEFAULT_FEES, GridService } from './app/grid-service.js';
 import type { GridsFile } from './app/grids-file.js';
 import type { Notification } from './app/ports.js';
 import { PreTradeGuard } from './app/pre-trade-guard.js';
+import { ReadinessProbe } from './app/readiness.js';
 import { Reconciler } from './app/reconciler.js';
 import { RiskMonitor } from './app/risk-monitor.js';
 import { RiskService } from './app/risk-service.js';
 import { Views } from './app/views.js';
 import { type Chat, startChat } from './bot/start.js';
-import { bybitEndpoints, type Config } from './config.js';
+import { bybitEndpoints, type Config, moneyAtStake } from './config.js';
 import { openDatabase } from './db/data-source.js';
 import { BybitApi } from './exchange/bybit/api.js';
 import { BybitExchange } from './exchange/bybit/bybit-exchange.js';
 import { BybitError, explainAuthFailure } from './exchange/bybit/errors.js';
 import { BybitExecutionFeed, BybitTickerFeed } from './exchange/bybit/live-feeds.js';
 import { BybitRestClient } from './exchange/bybit/rest-client.js';
-import { CallStatsRecorder } from './exchange/call-stats.js';
+import { asProbe, CallStatsRecorder } from './exchange/call-stats.js';
 import type { Exchange } from './exchange/exchange.js';
 import { PaperExchange } from './exchange/paper/paper-exchange.js';
 import { buildHttpServer } from './http/server.js';
@@ -46,7 +49,7 @@ import {
 } from './jobs/queues.js';
 import type { Logger } from './log/logger.js';
 import { CoinGecko } from './market/coingecko.js';
-import type { MarketFeed, PriceTick } from './market/feed.js';
+import { BTC_SYMBOL, followedOnly, followedSymbols, type MarketFeed, type PriceTick } from './market/feed.js';
 import { simulatedInstrument } from './market/instruments.js';
 import { PriceCache } from './market/price-cache.js';
 import { ReplayMarket } from './market/replay-market.js';
@@ -83,6 +86,10 @@ export interface Runtime {
   readonly market: CoinGecko;
   /** Outcomes of every exchange call, for the error rate the risk worker reads. */
   readonly callStats: CallStatsRecorder;
+  /** The exchange API key's check (testnet, demo and live), repeated for each daily report. */
+  readonly apiKeyCheck: ApiKeyCheck | null;
+  /** The Redis prefix of this database's own keys (risk figures, price checks, prices, the kill flag). */
+  readonly scope: string;
   readonly reconciler: Reconciler;
   readonly grids: GridService;
   /** What the control surfaces show: P/L, trades, orders, the ladder, balances, risk. */
@@ -120,7 +127,9 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   ) as Record<QueueName, Queue>;
   const symbols = marketSymbols(config);
   const endpoints = bybitEndpoints(config);
-  const callStats = new CallStatsRecorder(redis, config.QUEUE_PREFIX);
+  const scope = await databaseScope(ds, redis, config.QUEUE_PREFIX, log);
+  const callStats = new CallStatsRecorder(redis, scope);
+  let apiKeyCheck: ApiKeyCheck | null = null;
   let bybit: Runtime['bybit'] = null;
   let paper: PaperExchange | null = null;
   let exchange: Exchange;
@@ -165,6 +174,15 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
         }
         throw e;
       }
+      // And what the key may do, before any order: one that cannot trade spot, or can withdraw, stops the start.
+      apiKeyCheck = new ApiKeyCheck({
+        ds,
+        api,
+        mode: config.TRADING_MODE,
+        host: moneyAtStake(config).host ?? endpoints.rest,
+        log,
+      });
+      await apiKeyCheck.atStart();
       exchange = live;
       bybit = { api, exchange: live, endpoints };
     }
@@ -196,14 +214,14 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     log,
     isKilled: async () => (risk ? risk.isKilled() : false),
     guard: {
-      check: (orders) =>
-        guard ? guard.check(orders) : Promise.resolve(orders.map(() => ({ ok: true }) as const)),
+      check: (orders, options) =>
+        guard ? guard.check(orders, options) : Promise.resolve(orders.map(() => ({ ok: true }) as const)),
     },
   });
   risk = new RiskService({
     ds,
     redis,
-    prefix: config.QUEUE_PREFIX,
+    scope,
     exchange,
     processor,
     notifier,
@@ -225,11 +243,12 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     router,
     placementTimeoutMs: config.PLACEMENT_TIMEOUT_MS,
   });
-  const prices = new PriceCache(redis, `${config.QUEUE_PREFIX}:prices`);
+  // The latest prices feed the drawdown's equity and the pre-trade checks: this database's, like the risk figures.
+  const prices = new PriceCache(redis, `${scope}:prices`);
   const monitor = new RiskMonitor({
     ds,
     redis,
-    prefix: config.QUEUE_PREFIX,
+    scope,
     risk,
     callStats,
     prices,
@@ -278,6 +297,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     isKilled: () => risk!.isKilled(),
     fees: DEFAULT_FEES,
     log,
+    caps: { perGrid: config.MAX_GRID_INVESTMENT, total: config.MAX_TOTAL_INVESTMENT },
   });
   return {
     config,
@@ -296,6 +316,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       keyType: config.COINGECKO_KEY_TYPE,
     }),
     callStats,
+    apiKeyCheck,
+    scope,
     processor,
     reconciler,
     grids,
@@ -339,17 +361,36 @@ function queueWorker(
  * The worker role: grid events, prices, reconciliation, and (for one process at a time) the market feed. Any number
  * of worker processes may run side by side.
  */
-export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = null): Promise<Services> {
+export async function startWorker(
+  rt: Runtime,
+  gridsFile: GridsFile | null = null,
+): Promise<Services & { bootstrapped: Promise<void> }> {
   const { config, log, queues } = rt;
   // Before any new work: make the store agree with the exchange (fills missed while down, intents never sent).
   await rt.reconciler.run({ settleMs: 1000 });
+  // What /readyz reports: the exchange asked once per period by a worker, whatever the number of requests.
+  const readiness = new ReadinessProbe({
+    redis: rt.redis,
+    prefix: config.QUEUE_PREFIX,
+    log,
+    checks: { exchange: () => asProbe(() => rt.exchange.balances()) },
+  });
+  readiness.start();
   const bus = new QueueGridEventBus(queues[QUEUES.gridEvents]);
   const workers = [
     queueWorker(rt, QUEUES.gridEvents, gridEventHandler(rt.processor), config.WORKER_CONCURRENCY),
     queueWorker(
       rt,
       QUEUES.prices,
-      priceHandler({ ds: rt.ds, paper: rt.paper, prices: rt.prices, bus, monitor: rt.monitor }),
+      priceHandler({
+        ds: rt.ds,
+        paper: rt.paper,
+        prices: rt.prices,
+        bus,
+        monitor: rt.monitor,
+        held: rt.processor,
+        followOnly: followedOnly(rt.symbols),
+      }),
       config.WORKER_CONCURRENCY,
     ),
     queueWorker(rt, QUEUES.maintenance, maintenanceHandler(rt.reconciler, rt.monitor), 1),
@@ -396,9 +437,15 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
           symbol: string;
           last_price: string;
         }[];
+        // A followed-only symbol (BTC for its filter) has no paper market: it goes on from its latest price, or a
+        // restart would put the simulated BTC back at its start price and the BTC filter would read that as a move.
+        const cached = await rt.prices.all();
         feed.start(
           (ticks) => publishTicks(queues[QUEUES.prices], ticks),
-          new Map(last.map((r) => [r.symbol, r.last_price])),
+          new Map([
+            ...cached.map((p) => [p.symbol, p.price] as const),
+            ...last.map((r) => [r.symbol, r.last_price] as const),
+          ]),
         );
         if (rt.bybit?.exchange) {
           // Taking over the exchange streams: first make the store agree with the exchange (the previous holder may
@@ -446,12 +493,15 @@ export async function startWorker(rt: Runtime, gridsFile: GridsFile | null = nul
     },
   );
   if (config.MARKET_DATA !== 'none' || rt.bybit) lease.start();
-  void bootstrapGrids(rt, gridsFile).catch((e) =>
+  // Not awaited (it waits for prices, which need the roles running), but observable: the start-up listing waits for it.
+  const bootstrapped = bootstrapGrids(rt, gridsFile).catch((e) =>
     log.error(`could not set up grids: ${(e as Error).message}`),
   );
 
   return {
+    bootstrapped,
     async stop() {
+      await readiness.stop();
       await lease.stop();
       // Stop taking jobs; in-flight ones finish (BullMQ's close waits for them).
       await Promise.all(workers.map((w) => w.close()));
@@ -480,7 +530,16 @@ export async function startNotifier(rt: Runtime): Promise<Services & { chat: Cha
       4,
     ),
     queueWorker(rt, QUEUES.deliveries, (job, token) => chat.router.deliver(job, token), 4),
-    queueWorker(rt, QUEUES.reports, reportHandler({ ds: rt.ds, notify: (n) => notifier.notify(n) }), 1),
+    queueWorker(
+      rt,
+      QUEUES.reports,
+      // Each report first checks the exchange API key again, so its warnings (an expiry among them) are today's.
+      async (job) => {
+        await rt.apiKeyCheck?.refresh();
+        await reportHandler({ ds: rt.ds, notify: (n) => notifier.notify(n) })(job);
+      },
+      1,
+    ),
   ];
   const report = (kind: 'daily' | 'weekly') => () => {
     const day = new Date().toISOString().slice(0, 10);
@@ -502,10 +561,11 @@ export async function startNotifier(rt: Runtime): Promise<Services & { chat: Cha
   };
 }
 
+/** The feed follows the traded symbols and BTC (for the BTC filter), traded or not. */
 function createFeed(rt: Runtime): MarketFeed {
   const { config, symbols } = rt;
   if (rt.bybit) {
-    return new BybitTickerFeed(symbols, {
+    return new BybitTickerFeed(followedSymbols(symbols), {
       api: rt.bybit.api,
       url: rt.bybit.endpoints.wsPublic,
       pollMs: config.BYBIT_POLL_MS,
@@ -522,13 +582,22 @@ function createFeed(rt: Runtime): MarketFeed {
     });
   }
   if (config.MARKET_DATA.startsWith('replay:')) {
+    if (symbols[0] !== BTC_SYMBOL) {
+      rt.log.warn(
+        `replaying ${symbols[0]} alone: there are no ${BTC_SYMBOL} prices, so the BTC filter cannot judge its buys`,
+      );
+    }
     return new ReplayMarket({
       file: config.MARKET_DATA.slice('replay:'.length),
       symbol: symbols[0]!,
       tickMs: config.MARKET_TICK_MS,
     });
   }
-  return new SimulatedMarket({ symbols, tickMs: config.MARKET_TICK_MS, seed: config.MARKET_SEED });
+  return new SimulatedMarket({
+    symbols: followedSymbols(symbols),
+    tickMs: config.MARKET_TICK_MS,
+    seed: config.MARKET_SEED,
+  });
 }
 
 async function publishTicks(queue: Queue, ticks: readonly PriceTick[]): Promise<void> {
@@ -538,15 +607,23 @@ async function publishTicks(queue: Queue, ticks: readonly PriceTick[]): Promise<
 }
 
 /**
- * Creates the grids of the grids file (or, on a first run without one, the demo grids), once: with several worker
- * processes, the one holding a Postgres advisory lock does it. Grids start at a live price, so it waits for prices.
+ * Creates the grids of the grids file (or, on a first paper or dry-run run without one, the demo grids), once: with
+ * several worker processes, the one holding a Postgres advisory lock does it. Grids start at a live price, so it waits
+ * for prices.
  */
 async function bootstrapGrids(rt: Runtime, gridsFile: GridsFile | null): Promise<void> {
-  const { config } = rt;
-  if (!gridsFile && !config.DEMO_GRIDS) return;
+  const { config, log } = rt;
+  const demo = demoGridsApply(config);
+  if (config.DEMO_GRIDS && !demo && !gridsFile) {
+    log.info(
+      `DEMO_GRIDS is ignored in ${config.TRADING_MODE} mode: demo grids are paper only (paper and dry-run modes); declare grids in GRIDS_FILE or create them through the API, the CLI or a chat`,
+    );
+  }
+  if (!gridsFile && !demo) return;
   const runner = rt.ds.createQueryRunner();
+  let locked = false;
   try {
-    const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(727275) AS locked`)) as [
+    [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(727275) AS locked`)) as [
       { locked: boolean },
     ];
     if (!locked) return;
@@ -556,8 +633,9 @@ async function bootstrapGrids(rt: Runtime, gridsFile: GridsFile | null): Promise
       await new Promise((r) => setTimeout(r, 100));
     }
     await createConfiguredGrids(rt, gridsFile);
-    await runner.query(`SELECT pg_advisory_unlock(727275)`);
   } finally {
+    // A session lock goes back to the pool with its connection: released whatever happened.
+    if (locked) await runner.query(`SELECT pg_advisory_unlock(727275)`).catch(() => undefined);
     await runner.release();
   }
 }
@@ -565,14 +643,15 @@ async function bootstrapGrids(rt: Runtime, gridsFile: GridsFile | null): Promise
 async function createConfiguredGrids(rt: Runtime, gridsFile: GridsFile | null): Promise<void> {
   const { config, log } = rt;
   if (gridsFile) {
-    await applyGridsFile(rt.grids, gridsFile, log);
-  } else if (config.DEMO_GRIDS) {
+    await applyGridsFile(rt.grids, gridsFile, log, moneyNote(config));
+  } else if (demoGridsApply(config)) {
     await createDemoGrids({
       ds: rt.ds,
       service: rt.grids,
       prices: rt.prices,
       instruments: rt.symbols.map((s) => rt.exchange.instrument(s)!),
       log,
+      config,
     });
   }
 }
