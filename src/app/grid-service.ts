@@ -267,7 +267,7 @@ export class GridService {
     if (cap !== null) {
       // A grid keeps one order open per cell; refuse one that would take the account past the exchange's cap.
       const [{ open }] = (await this.deps.ds.query(
-        `SELECT count(*)::int AS open FROM grid_order WHERE status IN ('intent', 'placing', 'placed') AND NOT cancel_requested`,
+        `SELECT count(*)::int AS open FROM grid_order WHERE status IN ('intent', 'placing', 'held', 'placed') AND NOT cancel_requested`,
       )) as [{ open: number }];
       if (open + g.grids > cap) {
         return this.refuse(actor, 'create', g.symbol, {
@@ -561,7 +561,7 @@ const SELECT_GRIDS = `
   SELECT g.id, g.name, g.symbol, g.status, g.stop_reason, g.mode, g.lower, g.upper, g.grid_count, g.investment,
          g.stop_loss, g.take_profit, g.demo, g.base_qty, g.base_cost, g.quote_balance, g.realized_pnl, g.fees,
          g.created_at,
-         (SELECT count(*) FROM grid_order o WHERE o.grid_id = g.id AND o.status IN ('intent', 'placing', 'placed')
+         (SELECT count(*) FROM grid_order o WHERE o.grid_id = g.id AND o.status IN ('intent', 'placing', 'held', 'placed')
             AND NOT o.cancel_requested) AS open_orders
     FROM grid g`;
 

@@ -124,6 +124,8 @@ export interface OrderView {
   readonly price: string | null;
   readonly qty: string;
   readonly clientOrderId: string;
+  /** Held back by a pre-trade rule that clears by itself (such as "volatility-breaker"): not on the exchange yet. */
+  readonly held: string | null;
 }
 
 export interface LadderView {
@@ -297,11 +299,16 @@ export class Views {
     }
   }
 
-  /** Orders resting on the exchange (placed, no cancel asked), highest price first. */
+  /**
+   * The grids' open orders, highest price first: those resting on the exchange (placed, no cancel asked), and those a
+   * pre-trade rule holds back until it clears (a user looking for a grid's buys must see why one is missing).
+   */
   async openOrders(symbol?: string): Promise<OrderView[]> {
     const rows = (await this.deps.ds.query(
-      `SELECT grid_id, symbol, side, price::text, quantity::text, client_order_id FROM grid_order
-        WHERE status = 'placed' AND NOT cancel_requested AND ($1::text IS NULL OR symbol = $1)
+      `SELECT grid_id, symbol, side, price::text, quantity::text, client_order_id,
+              CASE WHEN status = 'held' THEN substring(reason FROM '^pre-trade ([a-z-]+):') END AS held
+         FROM grid_order
+        WHERE status IN ('placed', 'held') AND NOT cancel_requested AND ($1::text IS NULL OR symbol = $1)
         ORDER BY symbol, price DESC NULLS LAST`,
       [symbol ?? null],
     )) as {
@@ -311,6 +318,7 @@ export class Views {
       price: string | null;
       quantity: string;
       client_order_id: string;
+      held: string | null;
     }[];
     return rows.map((r) => ({
       gridId: r.grid_id,
@@ -319,6 +327,7 @@ export class Views {
       price: r.price === null ? null : decText(r.price),
       qty: decText(r.quantity),
       clientOrderId: r.client_order_id,
+      held: r.held,
     }));
   }
 
@@ -336,7 +345,8 @@ export class Views {
     }[];
     if (!grid) return null;
     const orders = await this.openOrders(grid.symbol);
-    const mine = orders.filter((o) => o.gridId === grid.id && o.price !== null);
+    // The ladder draws what rests on the exchange; a held order is not there yet.
+    const mine = orders.filter((o) => o.gridId === grid.id && o.price !== null && o.held === null);
     return {
       gridId: grid.id,
       symbol: grid.symbol,

@@ -247,7 +247,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       return reply(
         `${orders.length} open orders on ${symbol!.toUpperCase()}`,
         orders.map(
-          (o) => `${o.gridId} ${o.side === 'buy' ? 'BUY ' : 'SELL'} ${o.qty} @ ${o.price ?? 'market'}`,
+          (o) =>
+            `${o.gridId} ${o.side === 'buy' ? 'BUY ' : 'SELL'} ${o.qty} @ ${o.price ?? 'market'}` +
+            (o.held ? ` · held (${o.held}): placed when it clears` : ''),
         ),
       );
     },

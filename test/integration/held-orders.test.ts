@@ -86,6 +86,14 @@ describe('held orders (paper)', () => {
     ]);
     expect(held.every((o) => o.reason?.startsWith('pre-trade volatility-breaker: '))).toBe(true);
     const ids = held.map((o) => o.client_order_id);
+    // What the user sees (/orders, GET /api/orders): the held orders, and why; the ladder draws none of them.
+    const shown = (await app.rt.views.openOrders('ETHUSDT')).filter((o) => o.gridId === gridId);
+    expect(shown.map((o) => `${o.side} ${o.held}`).sort()).toEqual([
+      'buy volatility-breaker',
+      'buy volatility-breaker',
+      'buy volatility-breaker',
+    ]);
+    expect((await app.rt.views.ladder(gridId))?.buys).toEqual([]);
     expect(await sends(ids)).toEqual([]);
     // While the breaker is tripped, each price judges them again and they stay home, said nothing more. (Prices at
     // 3,924 trip it again until the window holds nothing else: nine more.)
