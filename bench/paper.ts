@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import type { Exchange, PlaceOrderRequest } from '../src/exchange/exchange.js';
 import { redisConnection } from '../src/jobs/queues.js';
 import { createLogger } from '../src/log/logger.js';
 import { createRuntime, startWorker } from '../src/runtime.js';
-import { percentile, report, withDatabase } from './support.js';
+import { cpuSecondsOf, percentile, report, withDatabase } from './support.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const OPERATOR: Actor = { id: 'bench', via: 'cli', role: 'operator' };
@@ -256,7 +256,7 @@ export async function benchScale(seconds = 60): Promise<void> {
     clearInterval(warm);
     if (running < 200) console.log(`only ${running} of 200 grids started`);
     await new Promise((r) => setTimeout(r, 3000));
-    const cpu0 = cpuSeconds(child.pid!);
+    const cpu0 = cpuSecondsOf(child.pid!);
     const fills0 = (await db.query(`SELECT count(*)::int AS n FROM trade`)).rows[0].n as number;
     const t0 = performance.now();
     const seq0 = seq;
@@ -267,7 +267,7 @@ export async function benchScale(seconds = 60): Promise<void> {
     measuring = false;
     const wall = (performance.now() - t0) / 1000;
     const updates = seq - seq0;
-    const cpu = (cpuSeconds(child.pid!) - cpu0) / wall;
+    const cpu = (cpuSecondsOf(child.pid!) - cpu0) / wall;
     const rssMb = peakRssMb(child.pid!);
     const fills = ((await db.query(`SELECT count(*)::int AS n FROM trade`)).rows[0].n as number) - fills0;
     child.kill('SIGTERM');
@@ -295,12 +295,6 @@ export async function benchScale(seconds = 60): Promise<void> {
     report('worker CPU', `${cpu.toFixed(2)} cores`, '(target ≤ 1 core; Postgres and Redis not included)');
     report('worker peak RSS', `${rssMb.toFixed(0)} MB`, '(target ≤ 400 MB)');
   });
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  return ticks / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 }
 
 function peakRssMb(pid: number): number {

@@ -1,14 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { QUEUES } from '../src/jobs/queues.js';
-import { report, withDatabase } from './support.js';
+import { dropRedisKeys, freePort, report, withDatabase } from './support.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const PASSPHRASE = 'bench-passphrase';
@@ -17,29 +16,6 @@ const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
 const CONNECTIONS = Number(process.env.BENCH_WEBHOOK_CONNECTIONS ?? 16);
 const WARM_UP_SECONDS = 3;
 const DRAIN_LIMIT_MS = 30 * 60_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** The app's queues and caches in Redis, once it has stopped. */
-async function dropKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS);
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-      if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -317,7 +293,7 @@ export async function benchWebhook(seconds = Number(process.env.BENCH_WEBHOOK_SE
     } finally {
       await db.end().catch(() => undefined);
       await Promise.all([app, ...others].map(stop));
-      await dropKeys(prefix);
+      await dropRedisKeys(REDIS, prefix);
     }
   });
 }
