@@ -423,9 +423,8 @@ export class GridProcessor {
 
   /**
    * Cancels an order. One never sent (an intent, a held order) is cancelled on the spot (and can no longer be claimed);
-   * one being placed is left
-   * to its placer, which sees the request when the exchange answers; one on the exchange is cancelled there. The
-   * engine hears 'cancelled' only once the order can no longer fill.
+   * one being placed is left to its placer, which sees the request when the exchange answers; one on the exchange is
+   * cancelled there. The engine hears 'cancelled' only once the order can no longer fill.
    */
   async requestCancel(clientOrderId: string): Promise<void> {
     const { ds, exchange, bus } = this.deps;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
 import { decText } from '../../src/engine/money.js';
-import { failedJobs, movePrice, settle, startTestApp, type TestApp } from '../support/app.js';
+import { failedJobs, movePrice, startBtcGrid, startTestApp, type TestApp } from '../support/app.js';
 import { checkInvariants } from '../support/invariants.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
 
@@ -44,17 +44,7 @@ describe('paper buy fees in BTC', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     app = await startTestApp({ databaseUrl: db.url, prefix: testPrefix() });
-    await movePrice(app.rt, 'BTCUSDT', '100000');
-    const created = await app.rt.grids.create(OPERATOR, {
-      symbol: 'BTCUSDT',
-      lower: '95000',
-      upper: '105000',
-      grids: 10,
-      investment: '12345',
-    });
-    if (!created.ok) throw new Error(created.error.message);
-    gridId = created.value.id;
-    await settle(app.rt);
+    gridId = await startBtcGrid(app.rt, { lower: '95000', upper: '105000', investment: '12345' });
   });
 
   afterAll(async () => {
