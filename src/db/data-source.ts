@@ -1,7 +1,6 @@
-import 'reflect-metadata';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { ENTITIES } from './entities.js';
+import { LOCKS } from './locks.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { Risk1764100000000 } from './migrations/1764100000000-risk.js';
 import { KillSellOff1764200000000 } from './migrations/1764200000000-kill-sell-off.js';
@@ -30,7 +29,6 @@ export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: false,
     synchronize: false,
@@ -71,10 +69,10 @@ export async function openDatabase(url: string, poolSize?: number): Promise<Data
   // Migrations under an advisory lock, so two processes starting together do not both run them.
   const runner = ds.createQueryRunner();
   try {
-    await runner.query('SELECT pg_advisory_lock(727274)');
+    await runner.query(`SELECT pg_advisory_lock(${LOCKS.migrations})`);
     await ds.runMigrations({ transaction: 'each' });
   } finally {
-    await runner.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
+    await runner.query(`SELECT pg_advisory_unlock(${LOCKS.migrations})`).catch(() => undefined);
     await runner.release();
   }
   return ds;

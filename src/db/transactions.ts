@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
-
-const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
+import type { Transactions, Tx } from '../app/ports/tx.js';
+import { isRetryable } from './pg-errors.js';
 
 /** A transaction retried on serialization failures and deadlocks, which Postgres asks the client to retry. */
 export async function withTransaction<T>(
@@ -12,11 +12,27 @@ export async function withTransaction<T>(
     try {
       return await ds.transaction(work);
     } catch (e) {
-      const code =
-        (e as { code?: string; driverError?: { code?: string } }).driverError?.code ??
-        (e as { code?: string }).code;
-      if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw e;
+      if (!isRetryable(e) || attempt >= attempts) throw e;
+      // Jitter, so two retried transactions do not meet again at the same moment.
       await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10));
     }
+  }
+}
+
+/** The app's Tx is a TypeORM EntityManager inside src/db: wrapped on the way up, unwrapped on the way down. */
+export function txOf(m: EntityManager): Tx {
+  return m as unknown as Tx;
+}
+
+/** Where a store's statement runs: inside the caller's transaction when it passes one, else on the pool. */
+export function runner(ds: DataSource, tx?: Tx): { query: EntityManager['query'] } {
+  return tx ? (tx as unknown as EntityManager) : ds;
+}
+
+export class PgTransactions implements Transactions {
+  constructor(private readonly ds: DataSource) {}
+
+  run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return withTransaction(this.ds, (m) => work(txOf(m)));
   }
 }

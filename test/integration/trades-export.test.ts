@@ -6,7 +6,6 @@ import { discordMessage } from '../../src/bot/discord.js';
 import { NotifyPrefs } from '../../src/bot/notify-prefs.js';
 import { telegramText } from '../../src/bot/telegram.js';
 import { MIGRATIONS, openDatabase } from '../../src/db/data-source.js';
-import { ENTITIES } from '../../src/db/entities.js';
 import { TradeOrderId1764600000000 } from '../../src/db/migrations/1764600000000-trade-order-id.js';
 import type { GridEvent } from '../../src/engine/grid/events.js';
 import { toPriceUnits } from '../../src/engine/money.js';
@@ -354,7 +353,6 @@ describe('migration 1764600000000: trade.exchange_order_id', () => {
     const before = new DataSource({
       type: 'postgres',
       url: db.url,
-      entities: ENTITIES,
       migrations: MIGRATIONS.slice(0, mine),
       logging: false,
     });
