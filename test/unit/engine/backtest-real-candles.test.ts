@@ -4,13 +4,10 @@ import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { parseCandlesCsv } from '../../../src/data/candles-csv.js';
 import { runFastBacktest } from '../../../src/engine/backtest/fast.js';
-import { runReferenceBacktest } from '../../../src/engine/backtest/reference.js';
-import { sliceCandles } from '../../../src/engine/candles.js';
 import type { GridParams } from '../../../src/engine/grid/params.js';
 import { planGrid } from '../../../src/engine/grid/plan.js';
 import { SHARED_DATA } from '../../support/candles.js';
 import { type OracleParams, oracleBacktest, readOracleCandles } from '../../support/oracle.js';
-import { expectSameResult } from '../../support/results.js';
 
 /**
  * The backtester against an independent exact-decimal computation of the rules (test/support/oracle.ts), on the real
@@ -80,8 +77,8 @@ const CASES: Case[] = [
 
 /**
  * The same grids with buy fees taken in the base coin (as Bybit spot takes them): each cell then sells what its buy
- * delivered and the rest is dust. These protect the --buy-fee-in base figures: the fast loop must equal the engine
- * driven fill by fill, and both the independent oracle.
+ * delivered and the rest is dust. These protect the --buy-fee-in base figures against the independent oracle; that
+ * the fast loop equals the engine driven fill by fill is backtest-differential.test.ts's property.
  */
 const BASE_FEE_CASES: Case[] = CASES.map((c) => ({
   ...c,
@@ -150,25 +147,6 @@ describe('backtester on real candles agrees with an exact decimal computation', 
       expectClose(result.maxDrawdownPct, oracle.maxDrawdownPct, 'maxDrawdownPct');
       // A grid that trades: these cases are chosen to fill hundreds of orders, not to pass vacuously.
       expect(result.buys + result.sells).toBeGreaterThan(100);
-    });
-  }
-});
-
-describe('the backtester loop equals the general engine driven through the paper matching model', () => {
-  for (const c of [...CASES, ...BASE_FEE_CASES]) {
-    it(c.name, () => {
-      // Two weeks: the reference path is the slow one (immutable state and decimal arithmetic on every event).
-      const series = sliceCandles(load(c.file), 0, 20_160);
-      const params = toGridParams(c.params);
-      const plan = planGrid(params, series.open[0]!);
-      if (!plan.ok) throw new Error(plan.error.message);
-      const fast = runFastBacktest(plan.value, series, { buyFeeIn: c.params.buyFeeIn }).result;
-      const reference = runReferenceBacktest(params, series, 'bt', c.params.buyFeeIn);
-      expectSameResult(reference, fast);
-      if (c.params.buyFeeIn === 'base') {
-        // Not vacuous: the buys left dust, so the base figure is not a whole number of lots.
-        expect(new Decimal(fast.baseQty).mod(c.params.qtyStep).isZero()).toBe(false);
-      }
     });
   }
 });
