@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../src/app/actor.js';
+import { type App, createApp } from '../src/composition/app.js';
+import { startWorker } from '../src/composition/worker-role.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log/logger.js';
-import { createRuntime, type Runtime, startWorker } from '../src/runtime.js';
 import { startFakeBybit } from '../test/fakes/bybit/server.js';
 import { report, withDatabase } from './support.js';
 
 const OPERATOR: Actor = { id: 'bench', via: 'cli', role: 'operator' };
 
 /** Grids of 20 lines around 100 on each symbol, started at 100: one open order per line but the gap line. */
-async function openGrids(rt: Runtime, symbols: readonly string[], perSymbol: number): Promise<number> {
+async function openGrids(rt: App, symbols: readonly string[], perSymbol: number): Promise<number> {
   for (const symbol of symbols) {
     await rt.prices.set([{ symbol, price: '100', atMs: Date.now() }]);
     if (rt.paper) await rt.paper.onPrice(symbol, 1, '100');
@@ -39,9 +40,7 @@ async function openGrids(rt: Runtime, symbols: readonly string[], perSymbol: num
 }
 
 /** The incident's duration: from the trigger to the exchange confirming no order of ours is open. */
-async function timeKill(
-  rt: Runtime,
-): Promise<{ ms: number; before: number; after: number; outcome: string }> {
+async function timeKill(rt: App): Promise<{ ms: number; before: number; after: number; outcome: string }> {
   const r = await rt.risk.kill(OPERATOR, 'bench');
   if (!r.ok) throw new Error(r.error.message);
   await rt.risk.settled();
@@ -66,7 +65,7 @@ export async function benchKill(): Promise<void> {
       DEMO_GRIDS: 'false',
       LOG_LEVEL: 'error',
     });
-    const rt = await createRuntime(config, log);
+    const rt = await createApp(config, log);
     const worker = await startWorker(rt);
     try {
       const open = await openGrids(rt, symbols, 5);
@@ -112,7 +111,7 @@ export async function benchKill(): Promise<void> {
       DEMO_GRIDS: 'false',
       LOG_LEVEL: 'error',
     });
-    const rt = await createRuntime(config, log);
+    const rt = await createApp(config, log);
     const worker = await startWorker(rt);
     try {
       const open = await openGrids(rt, symbols, 5);

@@ -7,12 +7,13 @@ import { performance } from 'node:perf_hooks';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import pg from 'pg';
 import type { Actor } from '../src/app/actor.js';
+import { createApp } from '../src/composition/app.js';
+import { startWorker } from '../src/composition/worker-role.js';
 import { loadConfig } from '../src/config.js';
 import { seededRandom } from '../src/engine/random.js';
 import type { Exchange, PlaceOrderRequest } from '../src/exchange/exchange.js';
 import { redisConnection } from '../src/jobs/queues.js';
 import { createLogger } from '../src/log/logger.js';
-import { createRuntime, startWorker } from '../src/runtime.js';
 import { cpuSecondsOf, percentile, report, withDatabase } from './support.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
@@ -65,7 +66,7 @@ async function fillToCounterOrder(fills: number): Promise<number[]> {
       LOG_LEVEL: 'error',
       RECONCILE_EVERY_MS: '600000',
     });
-    const rt = await createRuntime(config, createLogger({ level: 'error', format: 'json', isTty: false }));
+    const rt = await createApp(config, createLogger({ level: 'error', format: 'json', isTty: false }));
     const filledAt = new Map<string, number>();
     const samples: number[] = [];
     // From the moment the exchange has committed a fill (the first listener of its execution stream hears it) to

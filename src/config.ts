@@ -200,7 +200,7 @@ export const EnvSchema = z.object({
   BYBIT_POLL_MS: z.coerce.number().int().min(50).default(2000),
   /** How long a Bybit stream may be down before its data is polled over REST instead. */
   BYBIT_WS_FALLBACK_MS: z.coerce.number().int().min(100).default(10_000),
-  // Chat control (issue 7). A transport runs when its token is set; user lists are comma-separated numeric ids.
+  // Chat control. A transport runs when its token is set; user lists are comma-separated numeric ids.
   TELEGRAM_BOT_TOKEN: z
     .string()
     .regex(/^\d+:[\w-]+$/, { error: 'must look like 123456:ABC-DEF...' })

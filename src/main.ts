@@ -1,58 +1,16 @@
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { moneyNote, tradingListing } from './app/bootstrap-grids.js';
 import { type GridsFile, GridsFileError, readGridsFile } from './app/grids-file.js';
+import { startApi } from './composition/api-role.js';
+import { type App, createApp, type Role } from './composition/app.js';
+import { startNotifier } from './composition/bot-role.js';
+import { probeRedis } from './composition/connections.js';
+import { startWorker } from './composition/worker-role.js';
 import { type Config, ConfigError, exposureProblems, loadConfig, moneyAtStake } from './config.js';
-import { redisConnection } from './jobs/queues.js';
 import { createLogger } from './log/logger.js';
-import {
-  createRuntime,
-  type Runtime,
-  type Services,
-  startApi,
-  startNotifier,
-  startWorker,
-} from './runtime.js';
 import { explainStartupError } from './startup-errors.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
-
-/**
- * Redis is probed once up front, with BullMQ's connection options, so an unreachable one, or one that refuses the
- * password in REDIS_URL, gives a clear line instead of endless reconnect attempts.
- */
-async function probeRedis(url: string): Promise<void> {
-  const options = redisConnection(url);
-  const probe = new Redis({
-    ...options,
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-    connectTimeout: 3000,
-  });
-  // ioredis rejects connect() with a bare "Connection is closed." and emits the reason (refused, WRONGPASS) first.
-  let reason: (Error & { code?: string }) | undefined;
-  probe.on('error', (e: Error) => {
-    reason ??= e;
-  });
-  try {
-    await probe.connect();
-    await probe.ping();
-  } catch (e) {
-    const error = (reason ?? e) as Error & { code?: string };
-    const where = `Redis at ${options.host}:${options.port}`;
-    const reply = error.message.replace(/\.$/, '');
-    if (/^(WRONGPASS|NOAUTH|ERR invalid password)\b/.test(reply)) {
-      const line = reply.startsWith('NOAUTH')
-        ? `${where} asks for a password (${reply}): put it in REDIS_URL as redis://:PASSWORD@host:port`
-        : `${where} refused the login (${reply}): check the user and password in REDIS_URL`;
-      throw Object.assign(new Error(line), { code: 'REDIS_AUTH' });
-    }
-    throw Object.assign(new Error(`redis: ${error.message}`), { code: error.code ?? 'ECONNREFUSED' });
-  } finally {
-    probe.disconnect();
-  }
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { role: { type: 'string' } }, strict: true });
@@ -84,10 +42,10 @@ async function main(): Promise<number> {
     format: config.LOG_FORMAT,
     isTty: Boolean(process.stdout.isTTY),
   });
-  let rt: Runtime;
+  let rt: App;
   try {
     await probeRedis(config.REDIS_URL);
-    rt = await createRuntime(config, log);
+    rt = await createApp(config, log);
   } catch (e) {
     const line = explainStartupError(e, { database: config.DATABASE_URL, redis: config.REDIS_URL });
     process.stderr.write(`gridops: ${line ?? `cannot start: ${(e as Error).message}`}\n`);
@@ -117,7 +75,7 @@ async function main(): Promise<number> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
-  const services: Services[] = [];
+  const services: Role[] = [];
   const worker = config.ROLE === 'all' || config.ROLE === 'worker' ? await startWorker(rt, gridsFile) : null;
   if (worker) services.push(worker);
   if (config.ROLE === 'all' || config.ROLE === 'api') services.push(await startApi(rt));

@@ -1,16 +1,9 @@
-import type { Pool } from 'pg';
-import type { DataSource } from 'typeorm';
 import type { Logger } from '../log/logger.js';
 import type { Actor } from './actor.js';
 import type { GridService, GridSummary } from './grid-service.js';
-import type { Notification, NotificationSink } from './ports.js';
-import {
-  ACTIONS,
-  ALERT_SOURCE,
-  type AlertAction,
-  type AlertOperation,
-  type ParsedAlert,
-} from './tradingview.js';
+import { ALERT_CHUNK, type AlertGrid, type AlertStore, type PendingAlert } from './ports/alerts.js';
+import type { Notification, NotificationSink } from './ports/core.js';
+import { ACTIONS, type AlertAction, type AlertOperation, type ParsedAlert } from './tradingview.js';
 
 export const TRADINGVIEW_ACTOR: Actor = { id: 'tradingview', via: 'webhook', role: 'operator' };
 
@@ -47,18 +40,6 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
-/** Records a batch of alerts; a resent id is found by the unique key and answered with the alert it names. */
-const INTAKE_SQL = `WITH input AS (
-           SELECT nextval('alert_id_seq') AS id, t.*
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-                  WITH ORDINALITY AS t(external_id, symbol, type, payload, sender, n)),
-         ins AS (
-           INSERT INTO alert (id, source, external_id, symbol, type, payload, sender)
-           SELECT id, '${ALERT_SOURCE}', external_id, symbol, type, payload::jsonb, sender FROM input ORDER BY n
-           ON CONFLICT (source, external_id) DO NOTHING RETURNING id)
-         SELECT input.n::int AS n, input.id::text AS id, ins.id IS NOT NULL AS inserted
-           FROM input LEFT JOIN ins ON ins.id = input.id ORDER BY input.n`;
-
 const MAX_BATCH = 256;
 /** What one job of the alerts queue may carry (its payload schema allows 1,000). */
 const MAX_JOB_ALERTS = 1000;
@@ -81,7 +62,7 @@ export class AlertIntake {
 
   constructor(
     private readonly deps: {
-      ds: DataSource;
+      store: AlertStore;
       queue: AlertQueue;
       log: Logger;
       /**
@@ -112,23 +93,17 @@ export class AlertIntake {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    let rows: { n: number; id: string; inserted: boolean }[];
+    let rows: Awaited<ReturnType<AlertStore['record']>>;
     try {
-      // A named statement: each pooled connection parses and plans it once, not on every batch.
-      const pool = (this.deps.ds.driver as unknown as { master: Pool }).master;
-      rows = (
-        await pool.query<{ n: number; id: string; inserted: boolean }>({
-          name: 'alert-intake',
-          text: INTAKE_SQL,
-          values: [
-            batch.map((p) => p.alert.externalId),
-            batch.map((p) => p.alert.symbol),
-            batch.map((p) => p.alert.action),
-            batch.map((p) => JSON.stringify(p.alert.payload)),
-            batch.map((p) => p.sender),
-          ],
-        })
-      ).rows;
+      rows = await this.deps.store.record(
+        batch.map((p) => ({
+          externalId: p.alert.externalId,
+          symbol: p.alert.symbol,
+          action: p.alert.action,
+          payload: p.alert.payload,
+          sender: p.sender,
+        })),
+      );
     } catch (e) {
       for (const p of batch) p.reject(e);
       return;
@@ -139,7 +114,7 @@ export class AlertIntake {
       const p = batch[r.n - 1]!;
       if (r.inserted) p.resolve({ alertId: r.id, duplicate: false });
       else
-        this.existingId(p.alert.externalId).then(
+        this.deps.store.idOf(p.alert.externalId).then(
           (alertId) => p.resolve({ alertId, duplicate: true }),
           (e: unknown) => p.reject(e),
         );
@@ -198,14 +173,6 @@ export class AlertIntake {
       await this.queueing;
     }
   }
-
-  private async existingId(externalId: string | null): Promise<string> {
-    const [row] = (await this.deps.ds.query(
-      `SELECT id::text FROM alert WHERE source = $1 AND external_id = $2`,
-      [ALERT_SOURCE, externalId],
-    )) as { id: string }[];
-    return row?.id ?? '';
-  }
 }
 
 const PAST: Record<AlertOperation, string> = { resume: 'resumed', pause: 'paused', stop: 'stopped' };
@@ -215,45 +182,6 @@ const ALREADY: Record<AlertOperation, readonly GridSummary['status'][]> = {
   pause: ['paused'],
   stop: [],
 };
-/**
- * What the pending index (migration 1764500000000) covers. The source is a literal, not a parameter: a planner that
- * cannot see the value cannot prove that the index's predicate holds, and would scan the whole table instead.
- */
-const pending = (table: string) => `NOT ${table}.processed AND ${table}.source = '${ALERT_SOURCE}'`;
-/** Alerts applied between two writes of their outcomes. */
-const CHUNK = 500;
-
-/**
- * The worker's reads of pending alerts, each of them a few index pages however many alerts were ever recorded
- * (test/integration/alert-queries.test.ts checks their plans).
- */
-export const PENDING_SQL = {
-  /** The symbols with pending alerts: a loose index scan, one descent of the index per symbol. */
-  symbols: `WITH RECURSIVE s(symbol) AS (
-      (SELECT symbol FROM alert WHERE ${pending('alert')} AND symbol IS NOT NULL ORDER BY symbol LIMIT 1)
-      UNION ALL
-      SELECT (SELECT a.symbol FROM alert a WHERE ${pending('a')} AND a.symbol > s.symbol ORDER BY a.symbol LIMIT 1)
-        FROM s WHERE s.symbol IS NOT NULL)
-    SELECT symbol FROM s WHERE symbol IS NOT NULL`,
-  /** The symbols of pending alerts recorded over $1 ms ago. */
-  stale: `SELECT DISTINCT symbol FROM alert
-     WHERE ${pending('alert')} AND symbol IS NOT NULL AND created_at < now() - make_interval(secs => $1 / 1000.0)`,
-  /**
-   * The next chunk of the symbols $1: each symbol's oldest pending alerts by an ordered scan of the index, then the
-   * oldest of those; with the symbols' active grids.
-   */
-  batch: `SELECT json_build_object(
-      'alerts', (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM (
-        SELECT p.id::text, p.symbol, p.type, p.payload FROM unnest($1::text[]) AS s(symbol)
-          CROSS JOIN LATERAL (
-            SELECT a.id, a.symbol, a.type, a.payload FROM alert a
-             WHERE ${pending('a')} AND a.symbol = s.symbol ORDER BY a.id LIMIT ${CHUNK}) p
-         ORDER BY p.id LIMIT ${CHUNK}) a),
-      'grids', (SELECT coalesce(json_agg(g ORDER BY g.created_at, g.id), '[]') FROM (
-        SELECT id, name, symbol, status, created_at FROM grid
-         WHERE symbol = ANY($1::text[]) AND status <> 'stopped') g)) AS batch`,
-} as const;
-
 /** A chunk of several alerts reaches the chat as one message listing this many. */
 const DIGEST_LINES = 10;
 
@@ -275,7 +203,7 @@ interface Applied {
 export class AlertProcessor {
   constructor(
     private readonly deps: {
-      ds: DataSource;
+      store: AlertStore;
       grids: GridService;
       notifier: NotificationSink;
       log: Logger;
@@ -287,65 +215,36 @@ export class AlertProcessor {
    * one running), so under a burst each run applies everything recorded while the previous one ran.
    */
   async process(): Promise<number> {
-    const pending = (await this.deps.ds.query(PENDING_SQL.symbols)) as { symbol: string }[];
-    return this.drain(pending.map((p) => p.symbol));
+    return this.drain(await this.deps.store.pendingSymbols());
   }
 
   /** Applies recorded alerts older than `olderThanMs` that never reached the queue (or whose job gave up). */
   async sweep(olderThanMs: number): Promise<number> {
-    const stale = (await this.deps.ds.query(PENDING_SQL.stale, [olderThanMs])) as { symbol: string }[];
-    return this.drain(stale.map((s) => s.symbol));
+    return this.drain(await this.deps.store.staleSymbols(olderThanMs));
   }
 
   private async drain(symbols: readonly string[]): Promise<number> {
     // Sorted: workers taking overlapping sets of locks take them in one order, so they cannot deadlock.
     const sorted = [...new Set(symbols)].sort();
     if (sorted.length === 0) return 0;
-    // One connection holds the locks, whatever the number of symbols: no pool size can deadlock a worker. Session
-    // locks rather than a transaction save two round trips per job; they go with the connection if this process dies.
-    const runner = this.deps.ds.createQueryRunner();
-    await runner.connect();
-    let locked = false;
-    try {
-      await runner.query(`SELECT pg_advisory_lock(727276, hashtext(s)) FROM unnest($1::text[]) AS s`, [
-        sorted,
-      ]);
-      locked = true;
+    return this.deps.store.withSymbolsLocked(sorted, async (locked) => {
       let total = 0;
       for (;;) {
-        // Read after the locks are held (a statement of its own, so it sees what the previous holder wrote).
-        const [{ batch }] = (await runner.query(PENDING_SQL.batch, [sorted])) as [
-          { batch: { alerts: PendingAlert[]; grids: GridRow[] } },
-        ];
-        const alerts = batch.alerts;
+        const { alerts, grids: initial } = await locked.nextChunk();
         if (alerts.length === 0) break;
         const done: Applied[] = [];
-        const grids = new SymbolGrids(this.deps.ds, sorted, batch.grids);
+        const grids = new SymbolGrids(this.deps.store, sorted, initial);
         for (const a of alerts) done.push(await this.apply(a.symbol, a, grids));
         // Told first, then marked: a crash in between repeats the message (its key lets the queue drop a repeat)
         // rather than losing it.
         await this.notify(done);
-        const last = alerts.length < CHUNK;
-        await runner.query(
-          `WITH marked AS (
-             UPDATE alert a SET processed = true, outcome = u.outcome, processed_at = now()
-               FROM unnest($1::bigint[], $2::text[]) AS u(id, outcome) WHERE a.id = u.id AND NOT a.processed
-             RETURNING 1)
-           SELECT count(*) FROM marked${last ? ', pg_advisory_unlock_all()' : ''}`,
-          [done.map((d) => d.id), done.map((d) => d.outcome)],
-        );
+        const last = alerts.length < ALERT_CHUNK;
+        await locked.mark(done, last);
         total += alerts.length;
-        if (last) {
-          locked = false;
-          break;
-        }
+        if (last) break;
       }
       return total;
-    } finally {
-      // A connection goes back to the pool without locks, whatever happened.
-      if (locked) await runner.query(`SELECT pg_advisory_unlock_all()`).catch(() => undefined);
-      await runner.release();
-    }
+    });
   }
 
   private async apply(symbol: string, alert: PendingAlert, symbolGrids: SymbolGrids): Promise<Applied> {
@@ -430,42 +329,24 @@ export class AlertProcessor {
   }
 }
 
-interface GridRow {
-  readonly id: string;
-  readonly name: string;
-  readonly symbol: string;
-  readonly status: GridSummary['status'];
-}
-
-interface PendingAlert {
-  readonly id: string;
-  readonly symbol: string;
-  readonly type: string;
-  readonly payload: Record<string, unknown>;
-}
-
 /**
  * The grids of the symbols being drained, as a chunk of alerts sees them: read with the chunk, and again after any
  * operation. Between two reads only this drain acts on alerts of these symbols; a human acting in the same
  * milliseconds races the alert either way.
  */
 class SymbolGrids {
-  private cached: Promise<GridRow[]> | null;
+  private cached: Promise<AlertGrid[]> | null;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly store: AlertStore,
     private readonly symbols: readonly string[],
-    initial: GridRow[],
+    initial: AlertGrid[],
   ) {
     this.cached = Promise.resolve(initial);
   }
 
-  active(): Promise<GridRow[]> {
-    this.cached ??= this.ds.query(
-      `SELECT id, name, symbol, status FROM grid WHERE symbol = ANY($1::text[]) AND status <> 'stopped'
-        ORDER BY created_at, id`,
-      [this.symbols],
-    );
+  active(): Promise<AlertGrid[]> {
+    this.cached ??= this.store.activeGrids(this.symbols);
     return this.cached;
   }
 
@@ -475,28 +356,12 @@ class SymbolGrids {
 }
 
 /** The latest alerts, newest first. */
-export async function recentAlerts(ds: DataSource, limit: number): Promise<AlertView[]> {
-  const rows = (await ds.query(
-    `SELECT id::text, source, external_id, symbol, type, payload, sender, processed, outcome, created_at, processed_at
-       FROM alert ORDER BY id DESC LIMIT $1`,
-    [Math.max(1, Math.min(limit, 500))],
-  )) as {
-    id: string;
-    source: string;
-    external_id: string | null;
-    symbol: string | null;
-    type: string;
-    payload: Record<string, unknown> | null;
-    sender: string | null;
-    processed: boolean;
-    outcome: string | null;
-    created_at: Date;
-    processed_at: Date | null;
-  }[];
+export async function recentAlerts(store: Pick<AlertStore, 'recent'>, limit: number): Promise<AlertView[]> {
+  const rows = await store.recent(Math.max(1, Math.min(limit, 500)));
   return rows.map((r) => ({
     id: r.id,
     source: r.source,
-    externalId: r.external_id,
+    externalId: r.externalId,
     symbol: r.symbol,
     action: r.type,
     price: typeof r.payload?.price === 'string' ? r.payload.price : null,
@@ -504,7 +369,7 @@ export async function recentAlerts(ds: DataSource, limit: number): Promise<Alert
     sender: r.sender,
     processed: r.processed,
     outcome: r.outcome,
-    receivedAt: new Date(r.created_at).toISOString(),
-    processedAt: r.processed_at ? new Date(r.processed_at).toISOString() : null,
+    receivedAt: new Date(r.createdAt).toISOString(),
+    processedAt: r.processedAt ? new Date(r.processedAt).toISOString() : null,
   }));
 }

@@ -1,15 +1,17 @@
-import type { DataSource } from 'typeorm';
 import type { Config } from '../config.js';
-import type { ApiKeyInfo } from '../exchange/bybit/api.js';
-import { BybitError, explainAuthFailure } from '../exchange/bybit/errors.js';
-import { expiryWarning, judgeApiKey } from '../exchange/bybit/key-check.js';
+import { ExchangeError } from '../exchange/exchange.js';
 import type { Logger } from '../log/logger.js';
+import type { ApiKeyChecks, ApiKeyInspector } from './ports/api-key.js';
 
 const DAY_MS = 86_400_000;
 
+/** How soon an expiring key is said to expire (days), at start and in the daily report. */
+export const KEY_EXPIRY_WARN_DAYS = 14;
+
 export interface ApiKeyCheckDeps {
-  readonly ds: DataSource;
-  readonly api: { apiKeyInfo(): Promise<ApiKeyInfo> };
+  /** The key's info, judged by the exchange's adapter. */
+  readonly inspector: ApiKeyInspector;
+  readonly checks: ApiKeyChecks;
   readonly mode: Config['TRADING_MODE'];
   /** The host the key belongs to, for the lines. */
   readonly host: string;
@@ -27,9 +29,9 @@ export class ApiKeyCheck {
   /** At start. Throws an error whose message is the one line to print (code BYBIT_KEY) when the key is refused. */
   async atStart(): Promise<void> {
     const { log, mode, host } = this.deps;
-    let info: ApiKeyInfo;
+    let verdict: Awaited<ReturnType<ApiKeyInspector['inspect']>>;
     try {
-      info = await this.deps.api.apiKeyInfo();
+      verdict = await this.deps.inspector.inspect();
     } catch (e) {
       // Demo trading lists no /v5/user endpoint among those it serves (Bybit's demo page): there the key cannot be
       // checked, which is said, not fatal (demo money is not real). Elsewhere an unchecked key does not trade.
@@ -39,8 +41,8 @@ export class ApiKeyCheck {
         await this.store([line], null);
         return;
       }
-      if (e instanceof BybitError && e.failure.kind === 'auth')
-        throw Object.assign(new Error(explainAuthFailure(e.failure.reason)), { code: 'BYBIT_AUTH' });
+      if (e instanceof ExchangeError && e.failure.kind === 'auth')
+        throw Object.assign(new Error(e.advice ?? e.message), { code: 'BYBIT_AUTH' });
       throw Object.assign(
         new Error(
           `could not check the Bybit API key for ${host} (GET /v5/user/query-api: ${(e as Error).message}); nothing trades with an unchecked key: try again`,
@@ -48,7 +50,6 @@ export class ApiKeyCheck {
         { code: 'BYBIT_KEY' },
       );
     }
-    const verdict = judgeApiKey(info, host);
     if (verdict.refusal) throw Object.assign(new Error(verdict.refusal), { code: 'BYBIT_KEY' });
     const expiry = expiryWarning(verdict.deadlineDay, host);
     for (const line of [...verdict.warnings, ...(expiry ? [expiry] : [])]) log.warn(line);
@@ -59,7 +60,7 @@ export class ApiKeyCheck {
   async refresh(): Promise<void> {
     const { host } = this.deps;
     try {
-      const verdict = judgeApiKey(await this.deps.api.apiKeyInfo(), host);
+      const verdict = await this.deps.inspector.inspect();
       await this.store(verdict.refusal ? [verdict.refusal] : verdict.warnings, verdict.deadlineDay);
     } catch (e) {
       const line = `the Bybit API key for ${host} could not be checked today (${(e as Error).message})`;
@@ -67,13 +68,8 @@ export class ApiKeyCheck {
     }
   }
 
-  private async store(warnings: readonly string[], deadlineDay: number | null): Promise<void> {
-    await this.deps.ds.query(
-      `INSERT INTO api_key_check (checked_at, mode, host, warnings, deadline_day) VALUES (now(), $1, $2, $3, $4)
-       ON CONFLICT (singleton) DO UPDATE SET checked_at = EXCLUDED.checked_at, mode = EXCLUDED.mode,
-         host = EXCLUDED.host, warnings = EXCLUDED.warnings, deadline_day = EXCLUDED.deadline_day`,
-      [this.deps.mode, this.deps.host, JSON.stringify(warnings), deadlineDay],
-    );
+  private store(warnings: readonly string[], deadlineDay: number | null): Promise<void> {
+    return this.deps.checks.save({ mode: this.deps.mode, host: this.deps.host, warnings, deadlineDay });
   }
 }
 
@@ -81,15 +77,23 @@ export class ApiKeyCheck {
  * The latest key check's warnings as of `at`: the stored lines, and the expiry counted down from the day of the
  * check. Empty when no key was checked (paper, dry-run).
  */
-export async function apiKeyWarnings(ds: DataSource, at: Date): Promise<string[]> {
-  const [row] = (await ds.query(
-    `SELECT checked_at, host, warnings, deadline_day FROM api_key_check WHERE singleton`,
-  )) as { checked_at: Date; host: string | null; warnings: string[]; deadline_day: number | null }[];
-  if (!row) return [];
-  const elapsedDays = Math.max(0, Math.floor((at.getTime() - new Date(row.checked_at).getTime()) / DAY_MS));
+export async function apiKeyWarnings(checks: ApiKeyChecks, at: Date): Promise<string[]> {
+  const latest = await checks.latest();
+  if (!latest) return [];
+  const elapsedDays = Math.max(0, Math.floor((at.getTime() - latest.checkedAt.getTime()) / DAY_MS));
   const expiry = expiryWarning(
-    row.deadline_day === null ? null : row.deadline_day - elapsedDays,
-    row.host ?? 'Bybit',
+    latest.deadlineDay === null ? null : latest.deadlineDay - elapsedDays,
+    latest.host ?? 'Bybit',
   );
-  return [...row.warnings, ...(expiry ? [expiry] : [])];
+  return [...latest.warnings, ...(expiry ? [expiry] : [])];
+}
+
+/**
+ * The expiry line, once fewer than KEY_EXPIRY_WARN_DAYS days are left; null before. It lives here, not with the
+ * verdict, because the daily report counts the days down from the stored check without asking the exchange again.
+ */
+export function expiryWarning(daysLeft: number | null, where: string): string | null {
+  if (daysLeft === null || daysLeft > KEY_EXPIRY_WARN_DAYS) return null;
+  const when = daysLeft <= 0 ? 'today' : daysLeft === 1 ? 'in 1 day' : `in ${daysLeft} days`;
+  return `the Bybit API key for ${where} expires ${when}: every call fails after that; create a new one bound to this server's IP (such keys do not expire)`;
 }

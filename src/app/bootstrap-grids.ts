@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import { type Config, moneyAtStake } from '../config.js';
 import { Dec, decText, floorToStep } from '../engine/money.js';
 import type { MarketInstrument } from '../exchange/exchange.js';
@@ -7,6 +6,7 @@ import type { PriceCache } from '../market/price-cache.js';
 import { type Actor, SYSTEM_ACTOR } from './actor.js';
 import type { GridService, GridSummary } from './grid-service.js';
 import type { GridsFile } from './grids-file.js';
+import type { GridStore } from './ports/grids.js';
 
 const CONFIG_ACTOR: Actor = { id: 'grids-file', via: 'config', role: 'operator' };
 
@@ -79,7 +79,7 @@ export function tradingListing(
  * a new user sees fills within a minute. They are labelled demo in every listing.
  */
 export async function createDemoGrids(deps: {
-  ds: DataSource;
+  grids: Pick<GridStore, 'count'>;
   service: GridService;
   prices: PriceCache;
   instruments: readonly MarketInstrument[];
@@ -88,8 +88,7 @@ export async function createDemoGrids(deps: {
 }): Promise<void> {
   // Demo grids buy at market at start: never with test or real money, whatever the caller asked.
   if (!demoGridsApply(deps.config)) return;
-  const [{ count }] = (await deps.ds.query(`SELECT count(*)::int AS count FROM grid`)) as [{ count: number }];
-  if (count > 0) return;
+  if ((await deps.grids.count()) > 0) return;
   for (const instrument of deps.instruments) {
     const latest = await deps.prices.get(instrument.symbol);
     if (!latest) continue;

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
 import type { Logger } from '../log/logger.js';
+import type { InstallScopeStore } from './ports/install-scope.js';
 
 /**
  * The Redis key prefix of everything in Redis that belongs to this database: QUEUE_PREFIX and the database's own
@@ -11,19 +10,14 @@ import type { Logger } from '../log/logger.js';
  * BullMQ's queues stay under QUEUE_PREFIX itself (every process of an installation must find them); when the prefix
  * last served another database, this says so at start.
  */
-export async function databaseScope(
-  ds: DataSource,
-  redis: Redis,
-  prefix: string,
-  log: Logger,
-): Promise<string> {
-  const [row] = (await ds.query(`SELECT id FROM installation WHERE singleton`)) as { id: string }[];
-  if (!row) throw new Error('the database has no identity (table installation is empty): was it migrated?');
-  const previous = await redis.getset(`${prefix}:database`, row.id);
-  if (previous !== null && previous !== row.id) {
+export async function databaseScope(store: InstallScopeStore, prefix: string, log: Logger): Promise<string> {
+  const id = await store.databaseId();
+  if (!id) throw new Error('the database has no identity (table installation is empty): was it migrated?');
+  const previous = await store.claimPrefix(prefix, id);
+  if (previous !== null && previous !== id) {
     log.warn(
-      `QUEUE_PREFIX ${prefix} in this Redis last served another database (${previous}); this one is ${row.id}: its risk figures start clean, but jobs still queued by the other may run here: give each database its own QUEUE_PREFIX`,
+      `QUEUE_PREFIX ${prefix} in this Redis last served another database (${previous}); this one is ${id}: its risk figures start clean, but jobs still queued by the other may run here: give each database its own QUEUE_PREFIX`,
     );
   }
-  return `${prefix}:db:${row.id}`;
+  return `${prefix}:db:${id}`;
 }

@@ -1,10 +1,8 @@
-import type { Job, Queue } from 'bullmq';
-import type { DataSource } from 'typeorm';
 import { err, ok, type Result } from '../engine/result.js';
 import type { Actor, ServiceError } from './actor.js';
-
-/** BullMQ keeps this many failed jobs per queue (DEFAULT_JOB_OPTIONS.removeOnFail): all of them are looked at. */
-const MAX_FAILED = 10_000;
+import { failureKey } from './notifications.js';
+import type { AuditLog } from './ports/audit.js';
+import type { DeliveryQueue, NotificationFailures } from './ports/notifications.js';
 
 /**
  * Notification deliveries that gave up (a chat app down for longer than the retries, a webhook answering 4xx):
@@ -12,7 +10,13 @@ const MAX_FAILED = 10_000;
  * Once the cause is fixed an operator sends them again, from the API or the CLI; the queue board only shows them.
  */
 export class Deliveries {
-  constructor(private readonly deps: { ds: DataSource; queue: Queue }) {}
+  constructor(
+    private readonly deps: {
+      queue: Pick<DeliveryQueue, 'failed'>;
+      failures: Pick<NotificationFailures, 'forget'>;
+      audit: AuditLog;
+    },
+  ) {}
 
   /**
    * Sends every failed delivery back to the queue with its attempts renewed, and forgets its failure record (a new
@@ -23,18 +27,12 @@ export class Deliveries {
       await this.audit(actor, 'refused: forbidden', null);
       return err({ kind: 'forbidden', message: 'retrying deliveries needs an operator' });
     }
-    const failed = await this.deps.queue.getFailed(0, MAX_FAILED - 1);
+    const failed = await this.deps.queue.failed();
     let retried = 0;
     for (const job of failed) {
-      const destination = typeof job.data?.destination === 'string' ? job.data.destination : null;
-      if (destination !== null) {
-        await this.deps.ds.query(
-          `DELETE FROM notification_failure WHERE destination = $1 AND notification_key = $2`,
-          [destination, failureKey(job)],
-        );
-      }
+      if (job.destination !== null) await this.deps.failures.forget(job.destination, failureKey(job));
       try {
-        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        await job.retry();
         retried += 1;
       } catch {
         // Retried meanwhile (by another operator, or a second run of this one), or pruned: nothing to do.
@@ -45,17 +43,12 @@ export class Deliveries {
   }
 
   private async audit(actor: Actor, outcome: string, detail: unknown): Promise<void> {
-    await this.deps.ds.query(
-      `INSERT INTO audit_log (actor, via, role, action, target, outcome, detail)
-       VALUES ($1, $2, $3, 'retry-deliveries', 'deliveries', $4, $5)`,
-      [actor.id, actor.via, actor.role, outcome, detail === null ? null : JSON.stringify(detail)],
-    );
+    await this.deps.audit.record({
+      actor,
+      action: 'retry-deliveries',
+      target: 'deliveries',
+      outcome,
+      detail,
+    });
   }
-}
-
-/** The key notification_failure holds for a delivery job, as NotificationRouter.deliver records it. */
-function failureKey(job: Job): string {
-  if (job.name === 'digest') return `digest-${job.id}`;
-  const key = (job.data?.notification as { key?: unknown } | undefined)?.key;
-  return typeof key === 'string' ? key : '';
 }

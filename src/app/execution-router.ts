@@ -1,8 +1,8 @@
-import type { DataSource } from 'typeorm';
 import type { GridEvent } from '../engine/grid/events.js';
 import { Dec, toPriceUnits } from '../engine/money.js';
 import type { Execution } from '../exchange/exchange.js';
-import { type GridEventBus, gridIdOf } from './ports.js';
+import { type GridEventBus, gridIdOf } from './ports/core.js';
+import type { GridStore } from './ports/grids.js';
 
 /**
  * Turns the exchange's executions into fill events for their grids (a grid is named by its client order ids).
@@ -12,7 +12,7 @@ export class ExecutionRouter {
   private readonly qtySteps = new Map<string, string>();
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly grids: Pick<GridStore, 'qtyStep'>,
     private readonly bus: GridEventBus,
     /** The quote coin of a symbol, to tell a fee taken in quote from one taken in the base coin. */
     private readonly quoteAssetOf: (symbol: string) => string | undefined,
@@ -53,13 +53,9 @@ export class ExecutionRouter {
   private async qtyStep(gridId: string): Promise<string | null> {
     const cached = this.qtySteps.get(gridId);
     if (cached) return cached;
-    const [row] = (await this.ds.query(`SELECT state #>> '{plan,qtyStep}' AS step FROM grid WHERE id = $1`, [
-      gridId,
-    ])) as {
-      step: string | null;
-    }[];
-    if (!row?.step) return null;
-    this.qtySteps.set(gridId, row.step);
-    return row.step;
+    const step = await this.grids.qtyStep(gridId);
+    if (!step) return null;
+    this.qtySteps.set(gridId, step);
+    return step;
   }
 }

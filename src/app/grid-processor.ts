@@ -1,5 +1,3 @@
-import type { DataSource } from 'typeorm';
-import { commitStep, loadGrid, refreshPosition } from '../db/grid-repository.js';
 import type { GridCommand, GridEvent, GridNote } from '../engine/grid/events.js';
 import type { GridState, OpenOrder } from '../engine/grid/state.js';
 import { step } from '../engine/grid/step.js';
@@ -7,24 +5,17 @@ import { Dec, decText, priceText } from '../engine/money.js';
 import { clearsByItself, type PreTradeVerdict, type RefusalReason } from '../engine/risk/pre-trade.js';
 import type { Exchange, PlaceOrderRequest, PlaceOutcome } from '../exchange/exchange.js';
 import type { Logger } from '../log/logger.js';
-import type { GridEventBus, Notification, NotificationSink } from './ports.js';
+import type { GridEventBus, Notification, NotificationSink } from './ports/core.js';
+import type { GridStore } from './ports/grids.js';
+import type { OrderStore, OrderToSend } from './ports/orders.js';
+import type { TradeStore } from './ports/trades.js';
 import type { GuardedOrder } from './pre-trade-guard.js';
 
-interface OrderRow {
-  client_order_id: string;
-  grid_id: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  type: 'limit' | 'market';
-  purpose: 'grid' | 'start' | 'exit';
-  price: string | null;
-  quantity: string;
-  status: 'intent' | 'placing' | 'held' | 'placed' | 'filled' | 'cancelled' | 'rejected';
-  cancel_requested: boolean;
-}
-
 export interface ProcessorDeps {
-  readonly ds: DataSource;
+  readonly grids: Pick<GridStore, 'load' | 'commitStep'>;
+  /** The order state machine: every status change of an order goes through it (src/db/order-store.ts). */
+  readonly orders: OrderStore;
+  readonly trades: Pick<TradeStore, 'refreshPosition'>;
   readonly exchange: Exchange;
   readonly bus: GridEventBus;
   readonly notifier: NotificationSink;
@@ -65,15 +56,17 @@ export class GridProcessor {
    * process wrote the grid in between (its version moved), start again from the new state.
    */
   async apply(gridId: string, event: GridEvent, options: ApplyOptions = {}): Promise<AppliedEvent> {
-    const { ds } = this.deps;
+    const { grids, trades } = this.deps;
     for (let attempt = 1; ; attempt++) {
-      const grid = await loadGrid(ds, gridId, event.kind === 'fill' ? event.execId : null);
+      const grid = await grids.load(gridId, event.kind === 'fill' ? event.execId : null);
       const none: AppliedEvent = { applied: false, commands: [], notes: [], state: grid?.state ?? null };
       if (!grid || grid.executionRecorded) return none;
       const out = step(grid.state, event);
       const skipped = out.notes.some(
         (n) => n.kind === 'duplicate-fill' || n.kind === 'unknown-order' || n.kind === 'overfill',
       );
+      // An event the engine ignores, or one that changes nothing, comes back with the very state it was given: nothing
+      // is written (the version stays) and nothing is said, so a redelivered or raced command is announced once.
       if (out.state === grid.state || (event.kind === 'fill' && skipped))
         return { ...none, notes: out.notes };
       const order = event.kind === 'fill' ? findOrder(grid.state, event.clientOrderId) : null;
@@ -96,7 +89,7 @@ export class GridProcessor {
               orderDone: findOrder(out.state, event.clientOrderId) === null,
             }
           : null;
-      const outcome = await commitStep(ds, grid, out.state, out.commands, trade);
+      const outcome = await grids.commitStep(grid, out.state, out.commands, trade);
       if (outcome === 'duplicate-fill') return none;
       if (outcome === 'stale') {
         if (attempt >= 50)
@@ -108,12 +101,13 @@ export class GridProcessor {
         options.sendCancels === false ? out.commands.filter((c) => c.kind !== 'cancel') : out.commands;
       await this.execute(grid.symbol, gridId, commands);
       // The symbol's position follows its grids; refreshed once the counter order is out, off the critical path.
-      if (event.kind === 'fill') await refreshPosition(ds, grid.symbol, priceText(event.price));
+      if (event.kind === 'fill') await trades.refreshPosition(grid.symbol, priceText(event.price));
       await this.announce(
         gridId,
         grid.symbol,
         event,
         applied,
+        grid.version + 1,
         order?.side ?? null,
         trade ? `${trade.fee} ${trade.feeCurrency}` : null,
       );
@@ -126,9 +120,9 @@ export class GridProcessor {
    * placements in parallel (bounded), since a start places dozens at once.
    */
   private async execute(symbol: string, gridId: string, commands: readonly GridCommand[]): Promise<void> {
-    const toRow = (c: Extract<GridCommand, { kind: 'place' }>): PlacementRow => ({
-      client_order_id: c.clientOrderId,
-      grid_id: gridId,
+    const toRow = (c: Extract<GridCommand, { kind: 'place' }>): OrderToSend => ({
+      clientOrderId: c.clientOrderId,
+      gridId,
       symbol,
       side: c.side,
       type: c.type,
@@ -148,7 +142,7 @@ export class GridProcessor {
       const outcomes = going.length > 0 ? await exchange.placeOrders!(going.map(toRequest)) : [];
       await Promise.all(going.map((row, i) => this.recordPlacement(row, outcomes[i]!)));
     }
-    const queue: (PlacementRow | string)[] = [
+    const queue: (OrderToSend | string)[] = [
       ...(batched ? [] : places),
       ...commands.flatMap((c) => (c.kind === 'cancel' ? [c.clientOrderId] : [])),
     ];
@@ -168,13 +162,7 @@ export class GridProcessor {
 
   /** Claims an intent and places it. Returns without effect if another worker claimed it or it was cancelled. */
   async placeIntent(clientOrderId: string): Promise<void> {
-    const { ds } = this.deps;
-    const [claimed] = (await ds.query(
-      `UPDATE grid_order SET status = 'placing', updated_at = now()
-        WHERE client_order_id = $1 AND status = 'intent' AND NOT cancel_requested RETURNING *`,
-      [clientOrderId],
-    )) as [OrderRow[], number];
-    const order = claimed[0];
+    const order = await this.deps.orders.claimIntent(clientOrderId);
     if (order) await this.sendPlacement(order);
   }
 
@@ -183,7 +171,7 @@ export class GridProcessor {
    * right before every send; the pre-trade rules only when the order was not judged with its batch just before.
    */
   private async sendPlacement(
-    order: PlacementRow,
+    order: OrderToSend,
     options: { judged: boolean } = { judged: false },
   ): Promise<void> {
     if ((await this.holdWhileKilled([order])).length === 0) return;
@@ -198,11 +186,11 @@ export class GridProcessor {
    * other rule is closed unsent with its reason and its grid hears it (and places it again when resumed). Returns the
    * orders that may go.
    */
-  private async passGuard(orders: readonly PlacementRow[]): Promise<PlacementRow[]> {
+  private async passGuard(orders: readonly OrderToSend[]): Promise<OrderToSend[]> {
     const guard = this.deps.guard;
     if (!guard || orders.length === 0) return [...orders];
     const verdicts = await guard.check(orders.map(toGuarded));
-    const pass: PlacementRow[] = [];
+    const pass: OrderToSend[] = [];
     for (const [i, order] of orders.entries()) {
       const verdict = verdicts[i]!;
       if (verdict.ok) pass.push(order);
@@ -212,24 +200,20 @@ export class GridProcessor {
     return pass;
   }
 
-  private async refuse(order: PlacementRow, reason: RefusalReason, message: string): Promise<void> {
-    const [[closed]] = (await this.deps.ds.query(
-      `UPDATE grid_order SET status = 'rejected', reason = $2, updated_at = now()
-        WHERE client_order_id = $1 AND status IN ('intent', 'placing') RETURNING client_order_id`,
-      [order.client_order_id, `pre-trade ${reason}: ${message}`],
-    )) as [{ client_order_id: string }[], number];
-    if (!closed) return;
-    await this.deps.bus.publish(order.grid_id, {
+  private async refuse(order: OrderToSend, reason: RefusalReason, message: string): Promise<void> {
+    if (!(await this.deps.orders.rejectUnsent(order.clientOrderId, `pre-trade ${reason}: ${message}`)))
+      return;
+    await this.deps.bus.publish(order.gridId, {
       kind: 'rejected',
-      clientOrderId: order.client_order_id,
+      clientOrderId: order.clientOrderId,
       reason: `pre-trade ${reason}`,
     });
     await this.deps.notifier.notify({
       category: 'risk',
       severity: 'warning',
-      key: `pretrade-${order.grid_id}-${reason}`,
-      gridId: order.grid_id,
-      title: `${order.symbol} grid ${order.grid_id}: order held back (${reason})`,
+      key: `pretrade-${order.gridId}-${reason}`,
+      gridId: order.gridId,
+      title: `${order.symbol} grid ${order.gridId}: order held back (${reason})`,
       lines: [message, 'the grid places it again when resumed'],
     });
   }
@@ -238,23 +222,19 @@ export class GridProcessor {
    * Holds an order back: the engine hears nothing (the order stays the cell's, so nothing else takes its place), and
    * the user is told once per episode: when the grid had no order held for this reason yet.
    */
-  private async hold(order: PlacementRow, reason: RefusalReason, message: string): Promise<void> {
-    const [row] = (await this.deps.ds.query(
-      `WITH held AS (
-         UPDATE grid_order SET status = 'held', reason = $2, updated_at = now()
-          WHERE client_order_id = $1 AND status IN ('intent', 'placing') RETURNING grid_id)
-       SELECT EXISTS (SELECT 1 FROM held) AS held,
-              EXISTS (SELECT 1 FROM grid_order o JOIN held h ON o.grid_id = h.grid_id
-                       WHERE o.status = 'held' AND o.client_order_id <> $1 AND o.reason LIKE $3) AS ongoing`,
-      [order.client_order_id, heldReason(reason, message), `${heldReason(reason, '')}%`],
-    )) as { held: boolean; ongoing: boolean }[];
-    if (!row?.held || row.ongoing) return;
+  private async hold(order: OrderToSend, reason: RefusalReason, message: string): Promise<void> {
+    const { held, ongoing } = await this.deps.orders.holdUnsent(
+      order.clientOrderId,
+      heldReason(reason, message),
+      heldReason(reason, ''),
+    );
+    if (!held || ongoing) return;
     await this.deps.notifier.notify({
       category: 'risk',
       severity: 'warning',
-      key: `held-${order.client_order_id}`,
-      gridId: order.grid_id,
-      title: `${order.symbol} grid ${order.grid_id}: order held back (${reason})`,
+      key: `held-${order.clientOrderId}`,
+      gridId: order.gridId,
+      title: `${order.symbol} grid ${order.gridId}: order held back (${reason})`,
       lines: [message, `it is placed as soon as a ${order.symbol} price finds this cleared`],
     });
   }
@@ -267,16 +247,10 @@ export class GridProcessor {
    * stops grids without sending cancels) are closed here, and their grids hear it. Returns how many were placed.
    */
   async releaseHeld(symbol: string, options: { except?: readonly string[] } = {}): Promise<number> {
-    const { ds, guard, log } = this.deps;
-    const rows = (await ds.query(
-      `SELECT client_order_id, grid_id, symbol, side, type, purpose, price::text AS price, quantity::text AS quantity,
-              cancel_requested, reason
-         FROM grid_order WHERE symbol = $1 AND status = 'held' AND grid_id <> ALL($2)
-        ORDER BY created_at, client_order_id`,
-      [symbol, options.except ?? []],
-    )) as (PlacementRow & { cancel_requested: boolean; reason: string | null })[];
-    for (const r of rows) if (r.cancel_requested) await this.requestCancel(r.client_order_id);
-    const waiting = rows.filter((r) => !r.cancel_requested);
+    const { orders: store, guard, log } = this.deps;
+    const rows = await store.heldOf(symbol, options.except ?? []);
+    for (const r of rows) if (r.cancelRequested) await this.requestCancel(r.clientOrderId);
+    const waiting = rows.filter((r) => !r.cancelRequested);
     if (waiting.length === 0) return 0;
     let verdicts: PreTradeVerdict[];
     try {
@@ -291,42 +265,27 @@ export class GridProcessor {
     const ready: string[] = [];
     for (const [i, order] of waiting.entries()) {
       const verdict = verdicts[i]!;
-      if (verdict.ok) ready.push(order.client_order_id);
+      if (verdict.ok) ready.push(order.clientOrderId);
       else if (!order.reason?.startsWith(heldReason(verdict.reason, ''))) {
         // Still held, now by another rule: the store says which (written when the rule changes, not on every price).
-        await ds.query(
-          `UPDATE grid_order SET reason = $2, updated_at = now() WHERE client_order_id = $1 AND status = 'held'`,
-          [order.client_order_id, heldReason(verdict.reason, verdict.message)],
-        );
+        await store.noteHeldReason(order.clientOrderId, heldReason(verdict.reason, verdict.message));
       }
     }
     if (ready.length === 0) return 0;
-    // Rows are locked in one order, so a second release judging the same orders waits for the first and then finds
-    // them all taken, rather than claiming a share (which would announce one release in two messages).
-    const [claimed] = (await ds.query(
-      `WITH c AS (
-         SELECT o.client_order_id FROM grid_order o JOIN grid g ON g.id = o.grid_id
-          WHERE o.client_order_id = ANY($1) AND o.status = 'held' AND NOT o.cancel_requested AND g.status = 'running'
-          ORDER BY o.client_order_id FOR UPDATE OF o)
-       UPDATE grid_order o SET status = 'placing', updated_at = now()
-         FROM c WHERE o.client_order_id = c.client_order_id
-        RETURNING o.client_order_id, o.grid_id, o.symbol, o.side, o.type, o.purpose, o.price::text AS price,
-                  o.quantity::text AS quantity, o.reason`,
-      [ready],
-    )) as [(PlacementRow & { reason: string | null })[], number];
+    const claimed = await store.claimHeld(ready);
     if (claimed.length === 0) return 0;
     const placed = await this.sendClaimed(claimed);
-    const byGrid = new Map<string, (PlacementRow & { reason: string | null })[]>();
+    const byGrid = new Map<string, (OrderToSend & { reason: string | null })[]>();
     for (const row of claimed) {
-      if (!placed.has(row.client_order_id)) continue;
-      byGrid.set(row.grid_id, [...(byGrid.get(row.grid_id) ?? []), row]);
+      if (!placed.has(row.clientOrderId)) continue;
+      byGrid.set(row.gridId, [...(byGrid.get(row.gridId) ?? []), row]);
     }
     for (const [gridId, orders] of byGrid) {
       await this.deps.notifier.notify({
         category: 'risk',
         severity: 'info',
         // A claim happens once per order: the first of them names this release for good.
-        key: `released-${orders[0]!.client_order_id}`,
+        key: `released-${orders[0]!.clientOrderId}`,
         gridId,
         title: `${symbol} grid ${gridId}: ${orders.length === 1 ? 'held order' : `${orders.length} held orders`} placed again`,
         lines: orders.map(
@@ -339,19 +298,19 @@ export class GridProcessor {
   }
 
   /** Sends orders claimed just now after a check: in one batch where the exchange has them. Returns those it took. */
-  private async sendClaimed(orders: readonly PlacementRow[]): Promise<Set<string>> {
+  private async sendClaimed(orders: readonly OrderToSend[]): Promise<Set<string>> {
     const { exchange } = this.deps;
     const going = await this.holdWhileKilled(orders);
     const taken = new Set<string>();
     if (going.length > 1 && exchange.placeOrders !== undefined) {
       const outcomes = await exchange.placeOrders(going.map(toRequest));
       for (const [i, row] of going.entries())
-        if (await this.recordPlacement(row, outcomes[i]!)) taken.add(row.client_order_id);
+        if (await this.recordPlacement(row, outcomes[i]!)) taken.add(row.clientOrderId);
       return taken;
     }
     for (const row of going)
       if (await this.recordPlacement(row, await exchange.placeOrder(toRequest(row))))
-        taken.add(row.client_order_id);
+        taken.add(row.clientOrderId);
     return taken;
   }
 
@@ -359,19 +318,14 @@ export class GridProcessor {
    * With the kill switch on, orders are not sent: they are closed unsent (and can no longer be claimed), and their
    * grids hear it. Exits still go (they only sell what a stopped grid holds). Returns the orders that may go.
    */
-  private async holdWhileKilled(orders: readonly PlacementRow[]): Promise<PlacementRow[]> {
+  private async holdWhileKilled(orders: readonly OrderToSend[]): Promise<OrderToSend[]> {
     if (!(await this.deps.isKilled?.())) return [...orders];
     for (const order of orders) {
       if (order.purpose === 'exit') continue;
-      const [[closed]] = (await this.deps.ds.query(
-        `UPDATE grid_order SET status = 'cancelled', reason = 'kill switch', updated_at = now()
-          WHERE client_order_id = $1 AND status IN ('intent', 'placing') RETURNING client_order_id`,
-        [order.client_order_id],
-      )) as [{ client_order_id: string }[], number];
-      if (closed)
-        await this.deps.bus.publish(order.grid_id, {
+      if (await this.deps.orders.cancelUnsent(order.clientOrderId, 'kill switch'))
+        await this.deps.bus.publish(order.gridId, {
           kind: 'cancelled',
-          clientOrderId: order.client_order_id,
+          clientOrderId: order.clientOrderId,
         });
     }
     return orders.filter((o) => o.purpose === 'exit');
@@ -381,20 +335,17 @@ export class GridProcessor {
    * Records what the exchange said about a placement, and tells the engine when it refused or closed the order.
    * Returns whether the exchange has the order.
    */
-  private async recordPlacement(order: PlacementRow, outcome: PlaceOutcome): Promise<boolean> {
-    const { ds, bus, log } = this.deps;
+  private async recordPlacement(order: OrderToSend, outcome: PlaceOutcome): Promise<boolean> {
+    const { orders, bus, log } = this.deps;
     if (outcome.kind === 'rejected') {
-      await ds.query(
-        `UPDATE grid_order SET status = 'rejected', reason = $2, updated_at = now() WHERE client_order_id = $1`,
-        [order.client_order_id, `${outcome.reason}: ${outcome.message}`],
-      );
+      await orders.recordRefusal(order.clientOrderId, `${outcome.reason}: ${outcome.message}`);
       log.warn(
-        { clientOrderId: order.client_order_id, reason: outcome.reason },
+        { clientOrderId: order.clientOrderId, reason: outcome.reason },
         `order refused: ${outcome.message}`,
       );
-      await bus.publish(order.grid_id, {
+      await bus.publish(order.gridId, {
         kind: 'rejected',
-        clientOrderId: order.client_order_id,
+        clientOrderId: order.clientOrderId,
         reason: outcome.reason,
       });
       return false;
@@ -403,21 +354,12 @@ export class GridProcessor {
       outcome.kind === 'already-placed' &&
       (outcome.status === 'cancelled' || outcome.status === 'rejected')
     ) {
-      await ds.query(`UPDATE grid_order SET status = $2, updated_at = now() WHERE client_order_id = $1`, [
-        order.client_order_id,
-        outcome.status,
-      ]);
-      await bus.publish(order.grid_id, { kind: 'cancelled', clientOrderId: order.client_order_id });
+      await orders.recordClosedOnExchange(order.clientOrderId, outcome.status);
+      await bus.publish(order.gridId, { kind: 'cancelled', clientOrderId: order.clientOrderId });
       return false;
     }
-    const [placed] = (await ds.query(
-      `UPDATE grid_order SET status = CASE WHEN status = 'placing' THEN 'placed' ELSE status END,
-              exchange_order_id = $2, updated_at = now()
-        WHERE client_order_id = $1 RETURNING cancel_requested, status`,
-      [order.client_order_id, outcome.exchangeOrderId],
-    )) as [{ cancel_requested: boolean; status: string }[], number];
-    if (placed[0]?.cancel_requested && placed[0].status === 'placed')
-      await this.requestCancel(order.client_order_id);
+    const placed = await orders.recordAccepted(order.clientOrderId, outcome.exchangeOrderId);
+    if (placed?.cancelRequested && placed.status === 'placed') await this.requestCancel(order.clientOrderId);
     return true;
   }
 
@@ -427,18 +369,11 @@ export class GridProcessor {
    * cancelled there. The engine hears 'cancelled' only once the order can no longer fill.
    */
   async requestCancel(clientOrderId: string): Promise<void> {
-    const { ds, exchange, bus } = this.deps;
-    const [rows] = (await ds.query(
-      `UPDATE grid_order SET cancel_requested = true,
-              status = CASE WHEN status IN ('intent', 'held') THEN 'cancelled' ELSE status END, updated_at = now()
-        WHERE client_order_id = $1
-        RETURNING grid_id, symbol, status`,
-      [clientOrderId],
-    )) as [{ grid_id: string; symbol: string; status: string }[], number];
-    const row = rows[0];
+    const { orders, exchange, bus } = this.deps;
+    const row = await orders.requestCancel(clientOrderId);
     if (!row) return;
     if (row.status === 'cancelled') {
-      await bus.publish(row.grid_id, { kind: 'cancelled', clientOrderId });
+      await bus.publish(row.gridId, { kind: 'cancelled', clientOrderId });
       return;
     }
     if (row.status !== 'placed') return;
@@ -448,11 +383,8 @@ export class GridProcessor {
       outcome.kind === 'unknown' ||
       (outcome.kind === 'not-open' && outcome.status !== 'filled')
     ) {
-      await ds.query(
-        `UPDATE grid_order SET status = 'cancelled', updated_at = now() WHERE client_order_id = $1`,
-        [clientOrderId],
-      );
-      await bus.publish(row.grid_id, { kind: 'cancelled', clientOrderId });
+      if (await orders.cancelPlaced(clientOrderId))
+        await bus.publish(row.gridId, { kind: 'cancelled', clientOrderId });
     }
     // Filled before the cancel arrived: the execution reaches the engine as a fill.
   }
@@ -462,6 +394,8 @@ export class GridProcessor {
     symbol: string,
     event: GridEvent,
     result: AppliedEvent,
+    /** The grid version this event's commit produced: what names a lifecycle message for good. */
+    version: number,
     side: 'buy' | 'sell' | null,
     fee: string | null,
   ): Promise<void> {
@@ -517,7 +451,8 @@ export class GridProcessor {
       notifications.push({
         category: 'lifecycle',
         severity: 'info',
-        key: `${event.kind}-${gridId}-${Date.now()}`,
+        // The version the pause or resume produced: a second announcement of the same change is the same message.
+        key: `${event.kind}-${gridId}-v${version}`,
         gridId,
         title: `${symbol} grid ${gridId} ${event.kind === 'pause' ? 'paused' : 'resumed'}`,
         lines: [],
@@ -534,15 +469,10 @@ function findOrder(state: GridState, clientOrderId: string): OpenOrder | null {
   return null;
 }
 
-type PlacementRow = Pick<
-  OrderRow,
-  'client_order_id' | 'grid_id' | 'symbol' | 'side' | 'type' | 'purpose' | 'price' | 'quantity'
->;
-
-function toGuarded(o: PlacementRow): GuardedOrder {
+function toGuarded(o: OrderToSend): GuardedOrder {
   return {
-    clientOrderId: o.client_order_id,
-    gridId: o.grid_id,
+    clientOrderId: o.clientOrderId,
+    gridId: o.gridId,
     symbol: o.symbol,
     side: o.side,
     purpose: o.purpose,
@@ -560,10 +490,10 @@ function heldKind(reason: string | null): string {
   return /^pre-trade ([a-z-]+):/.exec(reason ?? '')?.[1] ?? 'unknown';
 }
 
-function toRequest(order: PlacementRow): PlaceOrderRequest {
+function toRequest(order: OrderToSend): PlaceOrderRequest {
   return {
     symbol: order.symbol,
-    clientOrderId: order.client_order_id,
+    clientOrderId: order.clientOrderId,
     side: order.side,
     type: order.type,
     price: order.price === null ? null : decText(order.price),

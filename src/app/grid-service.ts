@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { GridEvent } from '../engine/grid/events.js';
 import { DEFAULT_FEE, type GridParams, MAX_GRIDS, MIN_GRIDS } from '../engine/grid/params.js';
@@ -11,6 +10,11 @@ import type { Logger } from '../log/logger.js';
 import type { PriceCache } from '../market/price-cache.js';
 import type { Actor, ServiceError } from './actor.js';
 import type { GridProcessor } from './grid-processor.js';
+import { canApply, type LifecycleAction } from './lifecycle.js';
+import type { AuditLog } from './ports/audit.js';
+import { GridNameTaken, type GridRecord, type GridStore } from './ports/grids.js';
+import type { OrderStore } from './ports/orders.js';
+import type { Transactions, Tx } from './ports/tx.js';
 
 const decimal = (what: string) =>
   z
@@ -91,31 +95,12 @@ export interface GridPreview {
   readonly baseToBuy: string;
 }
 
-interface GridRow {
-  id: string;
-  name: string;
-  symbol: string;
-  status: GridSummary['status'];
-  stop_reason: string | null;
-  mode: GridSummary['mode'];
-  lower: string;
-  upper: string;
-  grid_count: number;
-  investment: string;
-  stop_loss: string | null;
-  take_profit: string | null;
-  demo: boolean;
-  base_qty: string;
-  base_cost: string;
-  quote_balance: string;
-  realized_pnl: string;
-  fees: string;
-  open_orders: string;
-  created_at: Date;
-}
-
 export interface GridServiceDeps {
-  readonly ds: DataSource;
+  readonly grids: Omit<GridStore, 'load' | 'commitStep' | 'qtyStep' | 'priceTriggers'>;
+  readonly orders: Pick<OrderStore, 'openCount'>;
+  readonly audit: AuditLog;
+  /** Creation checks the caps and inserts in one transaction. */
+  readonly transactions: Transactions;
   readonly processor: GridProcessor;
   readonly prices: PriceCache;
   readonly instrument: (symbol: string) => MarketInstrument | undefined;
@@ -129,13 +114,6 @@ export interface GridServiceDeps {
   readonly caps?: { readonly perGrid?: string | undefined; readonly total?: string | undefined };
 }
 
-/** Creates are serialized under this advisory lock, so two at once cannot both pass the total cap. */
-const CAPS_LOCK = 727_276;
-
-type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
-
-type Lifecycle = 'pause' | 'resume' | 'stop';
-
 /**
  * The grid operations every control surface calls (CLI, REST, chat, webhooks): one place for the rules, the
  * authorization and the audit trail. Returns typed results, never text.
@@ -145,8 +123,7 @@ export class GridService {
 
   async list(actor: Actor): Promise<Result<GridSummary[], ServiceError>> {
     void actor; // reading needs no operator role
-    const rows = (await this.deps.ds.query(`${SELECT_GRIDS} ORDER BY g.created_at, g.id`)) as GridRow[];
-    return ok(await this.summaries(rows));
+    return ok(await this.summaries(await this.deps.grids.list()));
   }
 
   async get(actor: Actor, ref: string): Promise<Result<GridSummary, ServiceError>> {
@@ -164,12 +141,7 @@ export class GridService {
     const checked = await this.validate(input);
     if (!checked.ok) return this.refuse(actor, 'preview', null, checked.error);
     const { g, params, plan } = checked.value;
-    const capped = await this.capRefusal(
-      (sql, p) => this.deps.ds.query(sql, p),
-      g.symbol,
-      g.investment,
-      null,
-    );
+    const capped = await this.capRefusal(g.symbol, g.investment, null);
     if (capped) return this.refuse(actor, 'preview', g.symbol, capped);
     if (!plan) {
       return err({
@@ -266,9 +238,7 @@ export class GridService {
     const cap = this.deps.maxOpenOrders;
     if (cap !== null) {
       // A grid keeps one order open per cell; refuse one that would take the account past the exchange's cap.
-      const [{ open }] = (await this.deps.ds.query(
-        `SELECT count(*)::int AS open FROM grid_order WHERE status IN ('intent', 'placing', 'held', 'placed') AND NOT cancel_requested`,
-      )) as [{ open: number }];
+      const open = await this.deps.orders.openCount();
       if (open + g.grids > cap) {
         return this.refuse(actor, 'create', g.symbol, {
           kind: 'invalid',
@@ -276,45 +246,40 @@ export class GridService {
         });
       }
     }
-    const [{ id }] = (await this.deps.ds.query(`SELECT 'g' || nextval('grid_number_seq') AS id`)) as [
-      { id: string },
-    ];
+    const id = await this.deps.grids.nextId();
     const name = g.name ?? `${g.symbol}-${id}`;
     let capped: ServiceError | null;
     try {
       // The caps are checked and the grid inserted in one transaction under one lock: a concurrent create waits here,
       // then counts this grid.
-      capped = await this.deps.ds.transaction(async (m) => {
-        const query: Query = (sql, p) => m.query(sql, p);
-        await query(`SELECT pg_advisory_xact_lock($1)`, [CAPS_LOCK]);
-        const refusal = await this.capRefusal(query, g.symbol, g.investment, null);
+      capped = await this.deps.transactions.run(async (tx) => {
+        await this.deps.grids.lockCreation(tx);
+        const refusal = await this.capRefusal(g.symbol, g.investment, null, tx);
         if (refusal) return refusal;
-        await query(
-          `INSERT INTO grid (id, name, symbol, lower, upper, grid_count, mode, investment, stop_loss, take_profit,
-             maker_fee, taker_fee, status, demo, source, state, quote_balance)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $14, $15, $8)`,
-          [
+        await this.deps.grids.insert(
+          {
             id,
             name,
-            g.symbol,
-            g.lower,
-            g.upper,
-            g.grids,
-            g.mode,
-            g.investment,
-            g.stopLoss ?? null,
-            g.takeProfit ?? null,
-            params.makerFee,
-            params.takerFee,
+            symbol: g.symbol,
+            lower: g.lower,
+            upper: g.upper,
+            grids: g.grids,
+            mode: g.mode,
+            investment: g.investment,
+            stopLoss: g.stopLoss ?? null,
+            takeProfit: g.takeProfit ?? null,
+            makerFee: params.makerFee,
+            takerFee: params.takerFee,
             demo,
             source,
-            JSON.stringify(createGridState(id, params)),
-          ],
+            state: createGridState(id, params),
+          },
+          tx,
         );
         return null;
       });
     } catch (e) {
-      if ((e as { driverError?: { code?: string } }).driverError?.code === '23505') {
+      if (e instanceof GridNameTaken) {
         return this.refuse(actor, 'create', name, {
           kind: 'conflict',
           message: `a grid named ${name} exists already`,
@@ -350,12 +315,7 @@ export class GridService {
       });
     }
     // A grid created before a cap was set (or lowered) is held to it when it would begin to trade.
-    const capped = await this.capRefusal(
-      (sql, p) => this.deps.ds.query(sql, p),
-      row.value.symbol,
-      row.value.investment,
-      row.value.id,
-    );
+    const capped = await this.capRefusal(row.value.symbol, row.value.investment, row.value.id);
     if (capped) return this.refuse(actor, 'start', row.value.id, capped);
     const latest = await this.deps.prices.get(row.value.symbol);
     if (!latest) {
@@ -391,31 +351,21 @@ export class GridService {
   private async lifecycle(
     actor: Actor,
     ref: string,
-    action: Lifecycle,
+    action: LifecycleAction,
   ): Promise<Result<GridSummary, ServiceError>> {
     const denied = await this.requireOperator(actor, action, ref);
     if (denied) return denied;
     if (action === 'resume' && (await this.deps.isKilled())) return this.refuse(actor, action, ref, KILLED);
     const row = await this.resolve(ref);
     if (!row.ok) return this.refuse(actor, action, ref, row.error);
-    const allowed: Record<Lifecycle, GridSummary['status'][]> = {
-      pause: ['running'],
-      resume: ['paused'],
-      stop: ['running', 'paused', 'created'],
-    };
-    if (!allowed[action].includes(row.value.status)) {
+    if (!canApply(action, row.value.status)) {
       return this.refuse(actor, action, row.value.id, {
         kind: 'conflict',
         message: `grid ${row.value.id} is ${row.value.status}; cannot ${action} it`,
       });
     }
     if (action === 'resume') {
-      const capped = await this.capRefusal(
-        (sql, p) => this.deps.ds.query(sql, p),
-        row.value.symbol,
-        row.value.investment,
-        row.value.id,
-      );
+      const capped = await this.capRefusal(row.value.symbol, row.value.investment, row.value.id);
       if (capped) return this.refuse(actor, action, row.value.id, capped);
     }
     // Lifecycle commands are applied here, in the caller's order (a pause then a resume must not swap); the
@@ -429,13 +379,14 @@ export class GridService {
   /**
    * The investment caps: this grid's investment against MAX_GRID_INVESTMENT, and with every other grid not stopped
    * (created, running or paused: each may trade) in the same quote currency against MAX_TOTAL_INVESTMENT. Exact
-   * decimals; the refusal names the figures. `self`: the grid itself when it exists already (start, resume).
+   * decimals; the refusal names the figures. `self`: the grid itself when it exists already (start, resume); `tx`:
+   * the creation's transaction, which holds the creation lock.
    */
   private async capRefusal(
-    query: Query,
     symbol: string,
     investment: string,
     self: string | null,
+    tx?: Tx,
   ): Promise<ServiceError | null> {
     const { perGrid, total } = this.deps.caps ?? {};
     const quote = this.deps.instrument(symbol)?.quoteAsset ?? null;
@@ -448,10 +399,7 @@ export class GridService {
       };
     }
     if (total === undefined) return null;
-    const others = (await query(
-      `SELECT symbol, investment FROM grid WHERE status <> 'stopped' AND ($1::text IS NULL OR id <> $1)`,
-      [self],
-    )) as { symbol: string; investment: string }[];
+    const others = await this.deps.grids.activeInvestments(self, tx);
     // Only grids in the same quote add up; one whose instrument is not known here is counted (the cap errs safe).
     const same = others.filter((o) => {
       const q = this.deps.instrument(o.symbol)?.quoteAsset;
@@ -468,12 +416,8 @@ export class GridService {
   }
 
   /** A grid by id (g12), by name, or by symbol when exactly one grid on it is not stopped. */
-  private async resolve(ref: string): Promise<Result<GridRow, ServiceError>> {
-    const rows = (await this.deps.ds.query(
-      `${SELECT_GRIDS} WHERE g.id = $1 OR g.name = $1 OR (g.symbol = upper($1) AND g.status <> 'stopped')
-       ORDER BY (g.id = $1) DESC, (g.name = $1) DESC`,
-      [ref],
-    )) as GridRow[];
+  private async resolve(ref: string): Promise<Result<GridRecord, ServiceError>> {
+    const rows = await this.deps.grids.matching(ref);
     const exact = rows.find((r) => r.id === ref || r.name === ref);
     if (exact) return ok(exact);
     if (rows.length === 1) return ok(rows[0]!);
@@ -486,7 +430,7 @@ export class GridService {
     return err({ kind: 'not-found', message: `no grid ${ref}` });
   }
 
-  private async summaries(rows: readonly GridRow[]): Promise<GridSummary[]> {
+  private async summaries(rows: readonly GridRecord[]): Promise<GridSummary[]> {
     const prices = new Map((await this.deps.prices.all()).map((p) => [p.symbol, p.price]));
     return rows.map((r) => {
       const last = prices.get(r.symbol) ?? null;
@@ -495,23 +439,23 @@ export class GridService {
         name: r.name,
         symbol: r.symbol,
         status: r.status,
-        stopReason: r.stop_reason,
+        stopReason: r.stopReason,
         mode: r.mode,
         lower: decText(r.lower),
         upper: decText(r.upper),
-        grids: r.grid_count,
+        grids: r.grids,
         investment: decText(r.investment),
-        stopLoss: r.stop_loss === null ? null : decText(r.stop_loss),
-        takeProfit: r.take_profit === null ? null : decText(r.take_profit),
+        stopLoss: r.stopLoss === null ? null : decText(r.stopLoss),
+        takeProfit: r.takeProfit === null ? null : decText(r.takeProfit),
         demo: r.demo,
-        openOrders: Number(r.open_orders),
-        baseQty: decText(r.base_qty),
-        quoteBalance: decText(r.quote_balance),
-        realizedPnl: decText(r.realized_pnl),
+        openOrders: r.openOrders,
+        baseQty: decText(r.baseQty),
+        quoteBalance: decText(r.quoteBalance),
+        realizedPnl: decText(r.realizedPnl),
         fees: decText(r.fees),
-        unrealizedPnl: last === null ? null : decText(new Dec(r.base_qty).times(last).minus(r.base_cost)),
+        unrealizedPnl: last === null ? null : decText(new Dec(r.baseQty).times(last).minus(r.baseCost)),
         lastPrice: last,
-        createdAt: new Date(r.created_at).toISOString(),
+        createdAt: r.createdAt.toISOString(),
       };
     });
   }
@@ -542,28 +486,9 @@ export class GridService {
     outcome: string,
     detail: unknown,
   ): Promise<void> {
-    await this.deps.ds.query(
-      `INSERT INTO audit_log (actor, via, role, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        actor.id,
-        actor.via,
-        actor.role,
-        action,
-        target,
-        outcome,
-        detail === null ? null : JSON.stringify(detail),
-      ],
-    );
+    await this.deps.audit.record({ actor, action, target, outcome, detail });
   }
 }
-
-const SELECT_GRIDS = `
-  SELECT g.id, g.name, g.symbol, g.status, g.stop_reason, g.mode, g.lower, g.upper, g.grid_count, g.investment,
-         g.stop_loss, g.take_profit, g.demo, g.base_qty, g.base_cost, g.quote_balance, g.realized_pnl, g.fees,
-         g.created_at,
-         (SELECT count(*) FROM grid_order o WHERE o.grid_id = g.id AND o.status IN ('intent', 'placing', 'held', 'placed')
-            AND NOT o.cancel_requested) AS open_orders
-    FROM grid g`;
 
 export const DEFAULT_FEES = { maker: DEFAULT_FEE, taker: DEFAULT_FEE };
 

@@ -1,10 +1,8 @@
-import type { DataSource } from 'typeorm';
 import { Dec } from '../engine/money.js';
 import { type PreTradeLimits, type PreTradeVerdict, preTradeCheck } from '../engine/risk/pre-trade.js';
 import { changePct } from '../engine/risk/rules.js';
 import type { Exchange, MarketInstrument } from '../exchange/exchange.js';
-import { BTC_SYMBOL } from '../market/feed.js';
-import type { PriceCache } from '../market/price-cache.js';
+import type { LatestPrices, PreTradeBook, PreTradeReads } from './ports/risk.js';
 
 export interface GuardedOrder {
   readonly clientOrderId: string;
@@ -24,8 +22,8 @@ export interface GuardedOrder {
 export class PreTradeGuard {
   constructor(
     private readonly deps: {
-      ds: DataSource;
-      prices: PriceCache;
+      reads: PreTradeReads;
+      prices: LatestPrices;
       exchange: Exchange;
       isKilled: () => Promise<boolean>;
       trippedSymbols: () => Promise<string[]>;
@@ -123,34 +121,12 @@ export class PreTradeGuard {
   }
 
   /** The grids of the orders, and (only when a limit asks for them) open orders and positions: one round trip. */
-  private async book(gridIds: string[]): Promise<{
-    grids: Map<string, { status: string; stop_loss: string | null }>;
-    openBySymbol: Map<string, number>;
-    positions: Map<string, string>;
-  }> {
+  private book(gridIds: string[]): Promise<PreTradeBook> {
     const { limits } = this.deps;
-    const wantCounts = limits.maxOpenOrdersPerSymbol !== null || limits.maxOpenOrdersTotal !== null;
-    const wantPositions = limits.maxPositionQuotePerSymbol !== null;
-    const [row] = (await this.deps.ds.query(
-      `SELECT
-         (SELECT json_agg(json_build_object('id', id, 'status', status, 'stop_loss', stop_loss::text))
-            FROM grid WHERE id = ANY($1)) AS grids,
-         CASE WHEN $2 THEN (SELECT json_agg(json_build_object('symbol', symbol, 'n', n)) FROM (
-           SELECT symbol, count(*)::int AS n FROM grid_order WHERE status = 'placed' AND NOT cancel_requested
-            GROUP BY symbol) c) END AS counts,
-         CASE WHEN $3 THEN (SELECT json_agg(json_build_object('symbol', symbol, 'qty', qty)) FROM (
-           SELECT symbol, SUM(base_qty)::text AS qty FROM grid GROUP BY symbol) p) END AS positions`,
-      [gridIds, wantCounts, wantPositions],
-    )) as {
-      grids: { id: string; status: string; stop_loss: string | null }[] | null;
-      counts: { symbol: string; n: number }[] | null;
-      positions: { symbol: string; qty: string }[] | null;
-    }[];
-    return {
-      grids: new Map((row?.grids ?? []).map((g) => [g.id, g])),
-      openBySymbol: new Map((row?.counts ?? []).map((c) => [c.symbol, c.n])),
-      positions: new Map((row?.positions ?? []).map((p) => [p.symbol, p.qty])),
-    };
+    return this.deps.reads.book(gridIds, {
+      counts: limits.maxOpenOrdersPerSymbol !== null || limits.maxOpenOrdersTotal !== null,
+      positions: limits.maxPositionQuotePerSymbol !== null,
+    });
   }
 
   /**
@@ -158,13 +134,7 @@ export class PreTradeGuard {
    * it or not); null when they are not there.
    */
   private async btcChange(): Promise<string | null> {
-    const rows = (await this.deps.ds.query(
-      `(SELECT close FROM ohlcv WHERE symbol = $2 AND interval = '1'
-          AND open_time <= now() - ($1 || ' milliseconds')::interval ORDER BY open_time DESC LIMIT 1)
-       UNION ALL
-       (SELECT close FROM ohlcv WHERE symbol = $2 AND interval = '1' ORDER BY open_time DESC LIMIT 1)`,
-      [this.deps.limits.btcLookbackMs, BTC_SYMBOL],
-    )) as { close: string }[];
-    return rows.length === 2 ? changePct(rows[0]!.close, rows[1]!.close) : null;
+    const closes = await this.deps.reads.btcCloses(this.deps.limits.btcLookbackMs);
+    return closes ? changePct(closes[0], closes[1]) : null;
   }
 }

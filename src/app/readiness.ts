@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
 import type { Logger } from '../log/logger.js';
+import type { DatabasePing, ReadinessRecord, ReadinessRecords } from './ports/readiness.js';
 
 /** How often a worker checks its dependencies and records the result. */
 export const READINESS_EVERY_MS = 5_000;
@@ -10,14 +9,6 @@ export const READINESS_STALE_MS = 3 * READINESS_EVERY_MS;
 const API_CHECK_CACHE_MS = 1_000;
 
 export type CheckWord = 'ok' | 'down' | 'stale' | 'unknown';
-
-/** What a worker found, in Redis for every api process to read. */
-interface ReadinessRecord {
-  readonly atMs: number;
-  readonly checks: Record<string, 'ok' | 'down'>;
-}
-
-export const readinessKey = (prefix: string) => `${prefix}:readiness`;
 
 /**
  * The worker side: every READINESS_EVERY_MS, each check (the exchange) is run once, with a deadline, and the
@@ -32,8 +23,8 @@ export class ReadinessProbe {
 
   constructor(
     private readonly deps: {
-      redis: Redis;
-      prefix: string;
+      /** Where the record goes for every api process to read. */
+      records: ReadinessRecords;
       log: Logger;
       checks: Record<string, () => Promise<unknown>>;
       everyMs?: number;
@@ -87,12 +78,7 @@ export class ReadinessProbe {
     );
     if (this.stopped) return;
     const record: ReadinessRecord = { atMs: Date.now(), checks: Object.fromEntries(entries) };
-    await this.deps.redis.set(
-      readinessKey(this.deps.prefix),
-      JSON.stringify(record),
-      'PX',
-      10 * this.everyMs,
-    );
+    await this.deps.records.save(record, 10 * this.everyMs);
   }
 }
 
@@ -114,9 +100,9 @@ export class ReadinessView {
 
   constructor(
     private readonly deps: {
-      ds: DataSource;
-      redis: Redis;
-      prefix: string;
+      /** The workers' record; reading it is also the api's check of Redis. */
+      records: ReadinessRecords;
+      postgres: DatabasePing;
       log: Logger;
       staleMs?: number;
       now?: () => number;
@@ -133,14 +119,14 @@ export class ReadinessView {
 
   private async compute(now: number): Promise<Readiness> {
     const [postgres, raw] = await Promise.all([
-      this.check('postgres', () => this.deps.ds.query('SELECT 1')),
-      this.check('redis', () => this.deps.redis.get(readinessKey(this.deps.prefix))),
+      this.check('postgres', () => this.deps.postgres.ping()),
+      this.check('redis', () => this.deps.records.load()),
     ]);
     const checks: Record<string, CheckWord> = {
       postgres: postgres.ok ? 'ok' : 'down',
       redis: raw.ok ? 'ok' : 'down',
     };
-    const record = raw.ok ? parseRecord(raw.value as string | null) : null;
+    const record = raw.ok ? raw.value : null;
     const ageMs = record ? Math.max(0, now - record.atMs) : null;
     const fresh = ageMs !== null && ageMs <= (this.deps.staleMs ?? READINESS_STALE_MS);
     checks.worker = record === null ? (raw.ok ? 'unknown' : 'down') : fresh ? 'ok' : 'stale';
@@ -152,10 +138,10 @@ export class ReadinessView {
     return { ready, checks, ageMs };
   }
 
-  private async check(
+  private async check<T>(
     name: string,
-    run: () => Promise<unknown>,
-  ): Promise<{ ok: true; value: unknown } | { ok: false }> {
+    run: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
     try {
       const value = await withDeadline(run(), 3_000);
       if (this.down.delete(name)) this.deps.log.info({ check: name }, `readiness: ${name} is back`);
@@ -166,16 +152,6 @@ export class ReadinessView {
       this.down.add(name);
       return { ok: false };
     }
-  }
-}
-
-function parseRecord(text: string | null): ReadinessRecord | null {
-  if (!text) return null;
-  try {
-    const r = JSON.parse(text) as ReadinessRecord;
-    return typeof r.atMs === 'number' && r.checks && typeof r.checks === 'object' ? r : null;
-  } catch {
-    return null;
   }
 }
 

@@ -1,9 +1,10 @@
-import type { DataSource } from 'typeorm';
 import type { Exchange, Execution } from '../exchange/exchange.js';
 import type { Logger } from '../log/logger.js';
 import type { ExecutionRouter } from './execution-router.js';
 import type { GridProcessor } from './grid-processor.js';
-import { type GridEventBus, gridIdOf } from './ports.js';
+import { type GridEventBus, gridIdOf } from './ports/core.js';
+import type { OrderStore } from './ports/orders.js';
+import type { TradeStore } from './ports/trades.js';
 
 export interface ReconcileReport {
   readonly missedFills: number;
@@ -34,7 +35,8 @@ const GIVE_UP_AFTER_MS = 60 * 60 * 1000;
 export class Reconciler {
   constructor(
     private readonly deps: {
-      ds: DataSource;
+      orders: OrderStore;
+      trades: Pick<TradeStore, 'executionCursor' | 'advanceExecutionCursor' | 'recordedExecIds'>;
       exchange: Exchange;
       bus: GridEventBus;
       processor: GridProcessor;
@@ -70,24 +72,13 @@ export class Reconciler {
   }
 
   async applyMissedExecutions(): Promise<number> {
-    const { ds, exchange, log } = this.deps;
-    const [row] = (await ds.query(`SELECT value FROM sync_cursor WHERE name = $1`, [this.cursorName()])) as {
-      value: string;
-    }[];
-    let cursor = row?.value ?? null;
+    const { trades, exchange, log } = this.deps;
+    let cursor = await trades.executionCursor(this.cursorName());
     let published = 0;
     for (;;) {
       const batch = await exchange.executionsAfter(cursor, 500);
       if (batch.length === 0) break;
-      const known = new Set(
-        (
-          (await ds.query(`SELECT exec_id FROM trade WHERE exec_id = ANY($1)`, [
-            batch.map((e) => e.execId),
-          ])) as {
-            exec_id: string;
-          }[]
-        ).map((r) => r.exec_id),
-      );
+      const known = await trades.recordedExecIds(batch.map((e) => e.execId));
       let advanceTo: string | null = batch[batch.length - 1]!.cursor;
       let blocked = false;
       for (const execution of batch) {
@@ -106,13 +97,8 @@ export class Reconciler {
           advanceTo = previousCursor(batch, execution, cursor);
         }
       }
-      if (advanceTo !== cursor && advanceTo !== null) {
-        await ds.query(
-          `INSERT INTO sync_cursor (name, value) VALUES ($1, $2)
-           ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-          [this.cursorName(), advanceTo],
-        );
-      }
+      if (advanceTo !== cursor && advanceTo !== null)
+        await trades.advanceExecutionCursor(this.cursorName(), advanceTo);
       if (blocked || batch.length < 500) break;
       cursor = advanceTo;
     }
@@ -120,96 +106,59 @@ export class Reconciler {
   }
 
   private async placeStaleIntents(settleMs: number): Promise<number> {
-    const rows = (await this.deps.ds.query(
-      `SELECT client_order_id FROM grid_order
-        WHERE status = 'intent' AND NOT cancel_requested AND updated_at < now() - ($1 || ' milliseconds')::interval
-        ORDER BY created_at LIMIT 1000`,
-      [settleMs],
-    )) as { client_order_id: string }[];
-    for (const r of rows) await this.deps.processor.placeIntent(r.client_order_id);
-    return rows.length;
+    const ids = await this.deps.orders.staleIntents(settleMs);
+    for (const id of ids) await this.deps.processor.placeIntent(id);
+    return ids.length;
   }
 
   /** A placement whose answer was lost (a crash, a timeout): ask the exchange by client order id. */
   private async resolveStalePlacements(settleMs: number): Promise<number> {
-    const { ds, exchange, bus } = this.deps;
-    const rows = (await ds.query(
-      `SELECT client_order_id, grid_id, cancel_requested FROM grid_order
-        WHERE status = 'placing' AND updated_at < now() - ($1 || ' milliseconds')::interval LIMIT 1000`,
-      [settleMs],
-    )) as { client_order_id: string; grid_id: string; cancel_requested: boolean }[];
+    const { orders, exchange, bus } = this.deps;
+    const rows = await orders.stalePlacements(settleMs);
     for (const r of rows) {
-      const order = await exchange.getOrder(r.client_order_id);
+      const order = await exchange.getOrder(r.clientOrderId);
       if (order) {
         const status = order.status === 'open' || order.status === 'filled' ? 'placed' : 'cancelled';
-        await ds.query(
-          `UPDATE grid_order SET status = $2, exchange_order_id = $3, updated_at = now()
-            WHERE client_order_id = $1 AND status = 'placing'`,
-          [r.client_order_id, status, order.exchangeOrderId],
-        );
+        // Another worker's reconciler may settle it first: the one whose transition applies acts on it.
+        if (!(await orders.settlePlacement(r.clientOrderId, status, order.exchangeOrderId))) continue;
         if (status === 'cancelled')
-          await bus.publish(r.grid_id, { kind: 'cancelled', clientOrderId: r.client_order_id });
-        else if (r.cancel_requested && order.status === 'open')
-          await this.deps.processor.requestCancel(r.client_order_id);
-      } else if (r.cancel_requested) {
-        await ds.query(
-          `UPDATE grid_order SET status = 'cancelled', updated_at = now() WHERE client_order_id = $1`,
-          [r.client_order_id],
-        );
-        await bus.publish(r.grid_id, { kind: 'cancelled', clientOrderId: r.client_order_id });
+          await bus.publish(r.gridId, { kind: 'cancelled', clientOrderId: r.clientOrderId });
+        else if (r.cancelRequested && order.status === 'open')
+          await this.deps.processor.requestCancel(r.clientOrderId);
+      } else if (r.cancelRequested) {
+        if (await orders.abandonPlacement(r.clientOrderId))
+          await bus.publish(r.gridId, { kind: 'cancelled', clientOrderId: r.clientOrderId });
       } else {
         // Never reached the exchange: back to an intent, placed by the next round.
-        await ds.query(
-          `UPDATE grid_order SET status = 'intent', updated_at = now() WHERE client_order_id = $1 AND status = 'placing'`,
-          [r.client_order_id],
-        );
+        await orders.returnToIntent(r.clientOrderId);
       }
     }
     return rows.length;
   }
 
   private async resendCancels(settleMs: number): Promise<number> {
-    const rows = (await this.deps.ds.query(
-      `SELECT client_order_id FROM grid_order
-        WHERE status = 'placed' AND cancel_requested AND updated_at < now() - ($1 || ' milliseconds')::interval
-        LIMIT 1000`,
-      [settleMs],
-    )) as { client_order_id: string }[];
-    for (const r of rows) await this.deps.processor.requestCancel(r.client_order_id);
-    return rows.length;
+    const ids = await this.deps.orders.staleCancels(settleMs);
+    for (const id of ids) await this.deps.processor.requestCancel(id);
+    return ids.length;
   }
 
   private async compareOpenOrders(settleMs: number): Promise<{ vanished: number; orphans: number }> {
-    const { ds, exchange, bus, log } = this.deps;
+    const { orders, exchange, bus, log } = this.deps;
     const open = await exchange.openOrders();
     const openIds = new Set(open.map((o) => o.clientOrderId));
-    const placed = (await ds.query(
-      `SELECT client_order_id, grid_id FROM grid_order
-        WHERE status = 'placed' AND updated_at < now() - ($1 || ' milliseconds')::interval`,
-      [settleMs],
-    )) as { client_order_id: string; grid_id: string }[];
+    const placed = await orders.placedBefore(settleMs);
     let vanished = 0;
     for (const r of placed) {
-      if (openIds.has(r.client_order_id)) continue;
-      const order = await exchange.getOrder(r.client_order_id);
+      if (openIds.has(r.clientOrderId)) continue;
+      const order = await exchange.getOrder(r.clientOrderId);
       if (order?.status === 'filled') continue; // its execution arrives through applyMissedExecutions
       if (order?.status === 'open') continue;
       vanished++;
-      await ds.query(
-        `UPDATE grid_order SET status = 'cancelled', updated_at = now() WHERE client_order_id = $1`,
-        [r.client_order_id],
-      );
-      await bus.publish(r.grid_id, { kind: 'cancelled', clientOrderId: r.client_order_id });
+      if (await orders.cancelPlaced(r.clientOrderId))
+        await bus.publish(r.gridId, { kind: 'cancelled', clientOrderId: r.clientOrderId });
     }
     const ours = open.filter((o) => gridIdOf(o.clientOrderId) !== null);
-    const known = new Set(
-      (
-        (await ds.query(
-          `SELECT client_order_id FROM grid_order WHERE client_order_id = ANY($1) AND status IN ('placing', 'placed')`,
-          [ours.map((o) => o.clientOrderId)],
-        )) as { client_order_id: string }[]
-      ).map((r) => r.client_order_id),
-    );
+    const known = await orders.sentAmong(ours.map((o) => o.clientOrderId));
     let orphans = 0;
     for (const o of ours) {
       if (known.has(o.clientOrderId)) continue;

@@ -1,5 +1,3 @@
-import type { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
 import { Dec } from '../engine/money.js';
 import {
   checkPrice,
@@ -13,12 +11,13 @@ import {
   volatility,
   volatilityLevel,
 } from '../engine/risk/rules.js';
-import type { CallStatsRecorder } from '../exchange/call-stats.js';
 import type { Logger } from '../log/logger.js';
-import type { PriceCache } from '../market/price-cache.js';
 import { SYSTEM_ACTOR } from './actor.js';
-import type { NotificationSink } from './ports.js';
+import type { NotificationSink } from './ports/core.js';
+import type { CallStatsReader, LatestPrices, RiskBook, RiskFigureStore, RiskFigures } from './ports/risk.js';
 import type { RiskService } from './risk-service.js';
+
+export type { RiskFigures } from './ports/risk.js';
 
 export interface RiskLimits {
   readonly drawdown: DrawdownLimits;
@@ -27,52 +26,28 @@ export interface RiskLimits {
   readonly priceCheck: PriceCheckLimits;
 }
 
-export interface RiskFigures {
-  readonly at: string;
-  readonly equity: string;
-  readonly peak: string;
-  readonly drawdownPct: string;
-  readonly drawdownLevel: Level;
-  readonly errorRatePct: string;
-  readonly calls: number;
-  readonly failedCalls: number;
-  /** Retries the calls needed: reported beside the rate, not counted in it. */
-  readonly retries: number;
-  readonly failuresByReason: Readonly<Record<string, number>>;
-  readonly errorRateLevel: Level;
-  readonly breakers: readonly string[];
-  readonly volatilityLevel: Level;
-}
-
 /**
  * Layer 2: the figures the risk rules judge, measured every few seconds (a BullMQ job scheduler) and on every price:
  * drawdown of the whole book, the exchange's error rate, volatility per symbol. A warning is said once per change of
  * level; a kill pulls the kill switch with the figures. The latest figures live in Redis, their history in Postgres.
  */
 export class RiskMonitor {
-  private readonly said = new Map<string, Level>();
-
   constructor(
     private readonly deps: {
-      ds: DataSource;
-      redis: Redis;
       /**
-       * The Redis prefix of this database's own keys (databaseScope): the peak, the latest figures, the volatility
-       * windows and breakers and the price checks judge this database's grids, never another's.
+       * This database's figures (under its scope): the peak, the latest figures, the volatility windows and breakers
+       * and the price checks judge this database's grids, never another's.
        */
-      scope: string;
-      risk: RiskService;
-      callStats: CallStatsRecorder;
-      prices: PriceCache;
+      figures: RiskFigureStore;
+      book: RiskBook;
+      risk: Pick<RiskService, 'isKilled' | 'kill'>;
+      callStats: CallStatsReader;
+      prices: LatestPrices;
       notifier: NotificationSink;
       log: Logger;
       limits: RiskLimits;
     },
   ) {}
-
-  private key(name: string): string {
-    return `${this.deps.scope}:risk:${name}`;
-  }
 
   /**
    * What a second source says the price is (Bybit's REST tickers while prices stream over the WebSocket), kept for
@@ -80,10 +55,7 @@ export class RiskMonitor {
    * freezes trading on a healthy stream.
    */
   async noteReference(prices: readonly { symbol: string; price: string }[], ttlMs: number): Promise<void> {
-    if (prices.length === 0) return;
-    const multi = this.deps.redis.multi();
-    for (const p of prices) multi.set(this.key(`ref:${p.symbol}`), p.price, 'PX', ttlMs);
-    await multi.exec();
+    await this.deps.figures.noteReferences(prices, ttlMs);
   }
 
   /**
@@ -93,13 +65,11 @@ export class RiskMonitor {
    * the price may be traded on.
    */
   async admitPrice(symbol: string, price: string): Promise<boolean> {
-    const { redis, limits } = this.deps;
-    const lastKey = this.key(`last:${symbol}`);
-    const heldKey = this.key(`held:${symbol}`);
-    const [previous, held, reference] = await redis.mget(lastKey, heldKey, this.key(`ref:${symbol}`));
-    const verdict = checkPrice(previous ?? null, price, limits.priceCheck, reference ?? null, held ?? null);
+    const { figures, limits } = this.deps;
+    const { previous, held, reference } = await figures.priceCheck(symbol);
+    const verdict = checkPrice(previous, price, limits.priceCheck, reference, held);
     if (verdict.kind === 'hold') {
-      await redis.set(heldKey, price, 'PX', 600_000);
+      await figures.holdPrice(symbol, price, 600_000);
       const why =
         verdict.reason === 'jump'
           ? `it is ${verdict.pct} % from the last price ${previous} (limit ${limits.priceCheck.maxJumpPct} %)`
@@ -112,23 +82,26 @@ export class RiskMonitor {
       );
       return false;
     }
-    this.said.delete(`jump-${symbol}`);
-    this.said.delete(`sources-disagree-${symbol}`);
-    await redis.multi().set(lastKey, price).del(heldKey).exec();
+    // The hold is over: a later one is a new event, said again.
+    await figures.admitPrice(symbol, price, [`jump-${symbol}`, `sources-disagree-${symbol}`]);
     await this.onPrice(symbol, price);
     return true;
   }
 
   /** Every price: kept for the volatility window; a symbol that moves too much trips its breaker at once. */
   async onPrice(symbol: string, price: string): Promise<void> {
-    const { redis, limits } = this.deps;
-    const key = this.key(`prices:${symbol}`);
-    await redis.multi().rpush(key, price).ltrim(key, -limits.volatility.window, -1).exec();
-    const state = volatility(symbol, await redis.lrange(key, 0, -1), limits.volatility);
+    const { figures, limits } = this.deps;
+    const state = volatility(
+      symbol,
+      await figures.pushPrice(symbol, price, limits.volatility.window),
+      limits.volatility,
+    );
     if (state.tripped) {
       // The breaker stays tripped until the symbol has been calm for calmMs: a sorted set scored by that moment, so
-      // reading the tripped symbols is one range query (every order's pre-trade check reads it).
-      await redis.zadd(this.key('breakers'), Date.now() + limits.volatility.calmMs, symbol);
+      // reading the tripped symbols is one range query (every order's pre-trade check reads it). A breaker that trips
+      // again while tripped is the same event, said once; one that trips after calming down is a new one.
+      const now = Date.now();
+      await figures.tripBreaker(symbol, now + limits.volatility.calmMs, now, `volatility-${symbol}`);
       const tripped = await this.trippedSymbols();
       if (
         volatilityLevel(
@@ -137,7 +110,7 @@ export class RiskMonitor {
       ) {
         await this.kill('volatility', { symbols: tripped, [symbol]: state });
       } else {
-        await this.say('volatility', 'warn', `${symbol} volatility breaker tripped: no new buys`, [
+        await this.say(`volatility-${symbol}`, 'warn', `${symbol} volatility breaker tripped: no new buys`, [
           `prices moved ${state.maxDeviationPct} % from their average ${state.average} (limit ${limits.volatility.maxDeviationPct} %)`,
         ]);
       }
@@ -145,26 +118,22 @@ export class RiskMonitor {
   }
 
   async trippedSymbols(): Promise<string[]> {
-    return (await this.deps.redis.zrangebyscore(this.key('breakers'), Date.now(), '+inf')).sort();
+    return (await this.deps.figures.trippedSymbols(Date.now())).sort();
   }
 
   /** The scheduled check of everything. */
   async evaluate(): Promise<RiskFigures> {
-    const { ds, redis, limits, callStats } = this.deps;
+    const { figures: store, book, limits, callStats } = this.deps;
     const latest = new Map((await this.deps.prices.all()).map((p) => [p.symbol, p.price]));
-    const grids = (await ds.query(`SELECT symbol, quote_balance, base_qty FROM grid`)) as {
-      symbol: string;
-      quote_balance: string;
-      base_qty: string;
-    }[];
+    const grids = await book.holdings();
     let equity = new Dec(0);
     for (const g of grids) {
       const price = latest.get(g.symbol);
-      equity = equity.plus(g.quote_balance).plus(price ? new Dec(g.base_qty).times(price) : 0);
+      equity = equity.plus(g.quoteBalance).plus(price ? new Dec(g.baseQty).times(price) : 0);
     }
-    const peakBefore = await redis.get(this.key('peak'));
+    const peakBefore = await store.peak();
     const dd = drawdown(grids.length ? peakBefore : null, equity.toFixed(), limits.drawdown);
-    if (grids.length) await redis.set(this.key('peak'), dd.peak);
+    if (grids.length) await store.setPeak(dd.peak);
     const stats = await callStats.read(limits.errorRate.windowMs);
     const er = errorRate(stats.total, stats.failed, limits.errorRate);
     const breakers = await this.trippedSymbols();
@@ -183,15 +152,12 @@ export class RiskMonitor {
       breakers,
       volatilityLevel: breakers.length >= 2 ? 'kill' : breakers.length === 1 ? 'warn' : 'ok',
     };
-    await redis.set(this.key('latest'), JSON.stringify(figures));
-    await ds.query(`INSERT INTO risk_metric (kind, level, figures) VALUES ('snapshot', $1, $2)`, [
-      [dd.level, er.level, figures.volatilityLevel].includes('kill')
-        ? 'kill'
-        : [dd.level, er.level, figures.volatilityLevel].includes('warn')
-          ? 'warn'
-          : 'ok',
-      JSON.stringify(figures),
-    ]);
+    await store.saveLatest(figures);
+    const levels = [dd.level, er.level, figures.volatilityLevel];
+    await book.recordSnapshot(
+      levels.includes('kill') ? 'kill' : levels.includes('warn') ? 'warn' : 'ok',
+      figures,
+    );
     if (dd.level === 'kill') await this.kill('drawdown', figures);
     else if (er.level === 'kill') await this.kill('error-rate', figures);
     else {
@@ -202,9 +168,8 @@ export class RiskMonitor {
     return figures;
   }
 
-  async latest(): Promise<RiskFigures | null> {
-    const raw = await this.deps.redis.get(this.key('latest'));
-    return raw ? (JSON.parse(raw) as RiskFigures) : null;
+  latest(): Promise<RiskFigures | null> {
+    return this.deps.figures.latest();
   }
 
   private async kill(trigger: string, figures: unknown): Promise<void> {
@@ -213,17 +178,22 @@ export class RiskMonitor {
     await this.deps.risk.kill(SYSTEM_ACTOR, trigger, figures);
   }
 
-  /** A warning is said once when its level changes, not on every check. */
+  /**
+   * A warning is said once when its level changes, not on every check, whichever process checks: the level is
+   * recorded in Redis with an episode id drawn at the change, and the notification is keyed by it. A check run twice
+   * (a redelivered job, two workers at once, a retry after a crash between the two steps) announces the same episode
+   * under the same key, which the notification queue takes once; a later change is a new episode with a new key.
+   */
   private async say(what: string, level: Level, title: string, lines: string[]): Promise<void> {
-    const before = this.said.get(what) ?? 'ok';
-    this.said.set(what, level);
-    if (level === before || level === 'ok') return;
+    const episode = await this.deps.figures.raiseWarning(what, level);
+    if (episode === null) return;
     await this.deps.notifier.notify({
       category: 'risk',
       severity: 'warning',
-      key: `risk-${what}-${Date.now()}`,
+      key: `risk-${what}-${episode}`,
       title: `Risk: ${title}`,
       lines,
     });
+    await this.deps.figures.warningAnnounced(what, episode);
   }
 }

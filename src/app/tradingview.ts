@@ -82,10 +82,21 @@ export interface ParsedAlert {
   readonly bodyHash: string | null;
 }
 
-export type AlertRejection =
-  | { readonly status: 400; readonly code: 'malformed' | 'invalid'; readonly message: string }
-  | { readonly status: 401; readonly code: 'unauthorized'; readonly message: string }
-  | { readonly status: 422; readonly code: 'unknown-action' | 'unknown-symbol'; readonly message: string };
+/**
+ * Why an alert is refused: not JSON (or not an object), fields of the wrong shape, the wrong passphrase, an action or
+ * a symbol not known here. The webhook says each in its protocol (src/http/webhook.ts).
+ */
+export type AlertRejectionKind =
+  | 'malformed'
+  | 'invalid'
+  | 'unauthorized'
+  | 'unknown-action'
+  | 'unknown-symbol';
+
+export interface AlertRejection {
+  readonly kind: AlertRejectionKind;
+  readonly message: string;
+}
 
 const MAX_DEPTH = 16;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -103,41 +114,36 @@ export function parseAlert(
   try {
     raw = JSON.parse(body);
   } catch {
-    return reject(
-      400,
-      'malformed',
-      'the body is not JSON (TradingView sends the alert message as it is typed)',
-    );
+    return reject('malformed', 'the body is not JSON (TradingView sends the alert message as it is typed)');
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return reject(400, 'malformed', 'the body must be a JSON object');
+    return reject('malformed', 'the body must be a JSON object');
   }
   const given = (raw as Record<string, unknown>).passphrase;
   if (typeof given !== 'string' || !sameSecret(given, passphrase)) {
-    return reject(401, 'unauthorized', 'missing or wrong passphrase');
+    return reject('unauthorized', 'missing or wrong passphrase');
   }
-  // Postgres's jsonb takes neither NUL nor half a surrogate pair, and deep nesting only costs: refused here, as 400s.
+  // Postgres's jsonb takes neither NUL nor half a surrogate pair, and deep nesting only costs: refused here as invalid.
   const shape = checkValue(raw, 0);
-  if (shape) return reject(400, 'invalid', shape);
+  if (shape) return reject('invalid', shape);
   const parsed = TradingViewAlert.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join('.') ?? '';
     const message = issue?.message ?? 'invalid alert';
-    return reject(400, 'invalid', field && !message.startsWith(field) ? `${field}: ${message}` : message);
+    return reject('invalid', field && !message.startsWith(field) ? `${field}: ${message}` : message);
   }
   const a = parsed.data;
   const action = a.action.trim().toLowerCase();
   if (!Object.hasOwn(ACTIONS, action)) {
     return reject(
-      422,
       'unknown-action',
       `unknown action "${clip(a.action)}": use buy, long, sell, short or close`,
     );
   }
   const symbol = normalizeSymbol(a.symbol);
   if (!symbol || !knownSymbol(symbol)) {
-    return reject(422, 'unknown-symbol', `unknown symbol "${clip(a.symbol)}": not traded here`);
+    return reject('unknown-symbol', `unknown symbol "${clip(a.symbol)}": not traded here`);
   }
   const { passphrase: _secret, ...rest } = raw as Record<string, unknown>;
   const payload: Record<string, unknown> = { ...rest, symbol, action };
@@ -212,10 +218,6 @@ function clip(s: string): string {
   return printable.length > 24 ? `${printable.slice(0, 24)}...` : printable;
 }
 
-function reject<S extends AlertRejection['status']>(
-  status: S,
-  code: Extract<AlertRejection, { status: S }>['code'],
-  message: string,
-): { ok: false; rejection: AlertRejection } {
-  return { ok: false, rejection: { status, code, message } as AlertRejection };
+function reject(kind: AlertRejectionKind, message: string): { ok: false; rejection: AlertRejection } {
+  return { ok: false, rejection: { kind, message } };
 }

@@ -1,8 +1,7 @@
-import type { DataSource } from 'typeorm';
-import type { GridState } from '../engine/grid/state.js';
 import { Dec, decText, priceText } from '../engine/money.js';
 import type { Balance, Exchange } from '../exchange/exchange.js';
 import type { PriceCache } from '../market/price-cache.js';
+import type { TradeCursor, TradeRecord, ViewStore } from './ports/views.js';
 import type { RiskFigures } from './risk-monitor.js';
 import type { KillState } from './risk-service.js';
 
@@ -79,41 +78,21 @@ export interface TradeFilter {
   readonly to?: Date | undefined;
 }
 
-interface TradeRow {
-  id: string;
-  executed_at: Date;
-  grid_id: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  price: string;
-  quantity: string;
-  fee: string;
-  fee_currency: string;
-  net: string;
-  exec_id: string;
-  exchange_order_id: string | null;
-  client_order_id: string;
-}
-
-// `id` leaves as text: an ORDER BY over these names the table's columns (trade.id), or it would sort the text.
-const TRADE_COLUMNS = `id::text, executed_at, grid_id, symbol, side, price::text, quantity::text, fee::text, fee_currency,
-  (realized_pnl - fee_quote)::text AS net, exec_id, exchange_order_id, client_order_id`;
-
-function tradeView(r: TradeRow): TradeView {
+function tradeView(r: TradeRecord): TradeView {
   return {
-    at: new Date(r.executed_at).toISOString(),
-    gridId: r.grid_id,
+    at: new Date(r.executedAt).toISOString(),
+    gridId: r.gridId,
     symbol: r.symbol,
     side: r.side,
     price: decText(r.price),
     qty: decText(r.quantity),
     fee: decText(r.fee),
-    feeCoin: r.fee_currency,
-    feeCurrency: r.fee_currency,
+    feeCoin: r.feeCurrency,
+    feeCurrency: r.feeCurrency,
     net: decText(r.net),
-    execId: r.exec_id,
-    orderId: r.exchange_order_id,
-    clientOrderId: r.client_order_id,
+    execId: r.execId,
+    orderId: r.exchangeOrderId,
+    clientOrderId: r.clientOrderId,
   };
 }
 
@@ -152,7 +131,7 @@ export interface RiskView extends KillState {
 export class Views {
   constructor(
     private readonly deps: {
-      ds: DataSource;
+      store: ViewStore;
       prices: PriceCache;
       exchange: Exchange;
       risk: { state(): Promise<KillState> };
@@ -165,13 +144,11 @@ export class Views {
    * and the figures per grid. `nowMs` is passed in so a report for "today" is reproducible.
    */
   async pnl(period: PnlPeriod, nowMs: number): Promise<PnlReport> {
-    const { ds } = this.deps;
+    const { store } = this.deps;
     let fromMs: number;
     if (period === 'all') {
-      const [first] = (await ds.query(`SELECT min(executed_at) AS first FROM trade`)) as {
-        first: Date | null;
-      }[];
-      fromMs = Math.min(first?.first ? new Date(first.first).getTime() : nowMs, nowMs - PERIOD_MS.day);
+      const first = await store.firstTradeAt();
+      fromMs = Math.min(first ? new Date(first).getTime() : nowMs, nowMs - PERIOD_MS.day);
     } else {
       fromMs = nowMs - PERIOD_MS[period];
     }
@@ -180,50 +157,15 @@ export class Views {
       span <= 2 * PERIOD_MS.day ? 3_600_000 : span <= 14 * PERIOD_MS.day ? 21_600_000 : PERIOD_MS.day;
     const from = new Date(fromMs);
     const to = new Date(nowMs);
-    const points = (await ds.query(
-      `WITH buckets AS (
-         SELECT generate_series(to_timestamp(floor(extract(epoch FROM $1::timestamptz) * 1000 / $3) * $3 / 1000),
-                                $2::timestamptz, make_interval(secs => $3 / 1000.0)) AS t)
-       SELECT (extract(epoch FROM b.t) * 1000)::bigint AS t_ms,
-              (SELECT COALESCE(SUM(realized_pnl - fee_quote), 0)::text FROM trade
-                WHERE executed_at < b.t + make_interval(secs => $3 / 1000.0)) AS cumulative,
-              (SELECT figures->>'equity' FROM risk_metric WHERE kind = 'snapshot' AND at >= b.t
-                  AND at < b.t + make_interval(secs => $3 / 1000.0)
-                  -- A check before any grid existed measured nothing: not a fall of equity to zero.
-                  AND (figures->>'equity')::numeric > 0
-                ORDER BY at DESC LIMIT 1) AS equity
-         FROM buckets b ORDER BY b.t`,
-      [from, to, stepMs],
-    )) as { t_ms: string; cumulative: string; equity: string | null }[];
-    const grids = (await ds.query(
-      `SELECT g.id, g.name, g.symbol, g.status, g.base_qty::text, g.base_cost::text,
-              (g.realized_pnl - g.fees)::text AS total_net,
-              COALESCE(SUM(t.realized_pnl - t.fee_quote), 0)::text AS period_net,
-              COALESCE(SUM(t.realized_pnl), 0)::text AS period_realized,
-              COALESCE(SUM(t.fee_quote), 0)::text AS period_fees, count(t.id)::int AS fills
-         FROM grid g LEFT JOIN trade t ON t.grid_id = g.id AND t.executed_at >= $1 AND t.executed_at <= $2
-        GROUP BY g.id ORDER BY g.created_at, g.id`,
-      [from, to],
-    )) as {
-      id: string;
-      name: string;
-      symbol: string;
-      status: string;
-      base_qty: string;
-      base_cost: string;
-      total_net: string;
-      period_net: string;
-      period_realized: string;
-      period_fees: string;
-      fills: number;
-    }[];
+    const points = await store.pnlBuckets(from, to, stepMs);
+    const grids = await store.gridPeriods(from, to);
     const last = new Map((await this.deps.prices.all()).map((p) => [p.symbol, p.price]));
     let realized = new Dec(0);
     let fees = new Dec(0);
     let fills = 0;
     for (const g of grids) {
-      realized = realized.plus(g.period_realized);
-      fees = fees.plus(g.period_fees);
+      realized = realized.plus(g.periodRealized);
+      fees = fees.plus(g.periodFees);
       fills += g.fills;
     }
     return {
@@ -235,7 +177,7 @@ export class Views {
       net: decText(realized.minus(fees)),
       fills,
       points: points.map((p) => ({
-        timeMs: Number(p.t_ms),
+        timeMs: p.timeMs,
         cumulativeNet: decText(p.cumulative),
         equity: p.equity === null ? null : decText(p.equity),
       })),
@@ -246,10 +188,10 @@ export class Views {
           name: g.name,
           symbol: g.symbol,
           status: g.status,
-          periodNet: decText(g.period_net),
+          periodNet: decText(g.periodNet),
           periodFills: g.fills,
-          totalNet: decText(g.total_net),
-          unrealized: price ? decText(new Dec(g.base_qty).times(price).minus(g.base_cost)) : null,
+          totalNet: decText(g.totalNet),
+          unrealized: price ? decText(new Dec(g.baseQty).times(price).minus(g.baseCost)) : null,
         };
       }),
     };
@@ -257,11 +199,7 @@ export class Views {
 
   /** The latest fills, newest first. */
   async trades(limit: number, symbol?: string): Promise<TradeView[]> {
-    const rows = (await this.deps.ds.query(
-      `SELECT ${TRADE_COLUMNS}
-         FROM trade WHERE ($2::text IS NULL OR symbol = $2) ORDER BY trade.executed_at DESC, trade.id DESC LIMIT $1`,
-      [Math.max(1, Math.min(limit, 500)), symbol ?? null],
-    )) as TradeRow[];
+    const rows = await this.deps.store.recentTrades(Math.max(1, Math.min(limit, 500)), symbol ?? null);
     return rows.map(tradeView);
   }
 
@@ -271,31 +209,14 @@ export class Views {
    * export of any length holds one page in memory and no connection between pages.
    */
   async *tradePages(filter: TradeFilter = {}, pageSize = 1000): AsyncGenerator<TradeView[]> {
-    let after: { at: string; id: string } | null = null;
+    let after: TradeCursor | null = null;
+    const where = { symbol: filter.symbol ?? null, from: filter.from ?? null, to: filter.to ?? null };
     for (;;) {
-      // The cursor's time as text to the microsecond: a JS Date keeps milliseconds, and a row stored with more
-      // would compare after its own truncation and come again on the next page.
-      const rows = (await this.deps.ds.query(
-        `SELECT ${TRADE_COLUMNS},
-                to_char(executed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
-           FROM trade
-          WHERE ($1::text IS NULL OR symbol = $1) AND ($2::timestamptz IS NULL OR executed_at >= $2)
-            AND ($3::timestamptz IS NULL OR executed_at < $3)
-            AND ($4::timestamptz IS NULL OR (executed_at, id) > ($4, $5::bigint))
-          ORDER BY trade.executed_at, trade.id LIMIT $6`,
-        [
-          filter.symbol ?? null,
-          filter.from ?? null,
-          filter.to ?? null,
-          after?.at ?? null,
-          after?.id ?? null,
-          pageSize,
-        ],
-      )) as (TradeRow & { cursor_at: string })[];
+      const rows = await this.deps.store.tradePage(where, after, pageSize);
       if (rows.length > 0) yield rows.map(tradeView);
       if (rows.length < pageSize) return;
       const last = rows.at(-1)!;
-      after = { at: last.cursor_at, id: last.id };
+      after = { at: last.cursorAt, id: last.id };
     }
   }
 
@@ -304,45 +225,21 @@ export class Views {
    * pre-trade rule holds back until it clears (a user looking for a grid's buys must see why one is missing).
    */
   async openOrders(symbol?: string): Promise<OrderView[]> {
-    const rows = (await this.deps.ds.query(
-      `SELECT grid_id, symbol, side, price::text, quantity::text, client_order_id,
-              CASE WHEN status = 'held' THEN substring(reason FROM '^pre-trade ([a-z-]+):') END AS held
-         FROM grid_order
-        WHERE status IN ('placed', 'held') AND NOT cancel_requested AND ($1::text IS NULL OR symbol = $1)
-        ORDER BY symbol, price DESC NULLS LAST`,
-      [symbol ?? null],
-    )) as {
-      grid_id: string;
-      symbol: string;
-      side: 'buy' | 'sell';
-      price: string | null;
-      quantity: string;
-      client_order_id: string;
-      held: string | null;
-    }[];
+    const rows = await this.deps.store.openOrders(symbol ?? null);
     return rows.map((r) => ({
-      gridId: r.grid_id,
+      gridId: r.gridId,
       symbol: r.symbol,
       side: r.side,
       price: r.price === null ? null : decText(r.price),
       qty: decText(r.quantity),
-      clientOrderId: r.client_order_id,
+      clientOrderId: r.clientOrderId,
       held: r.held,
     }));
   }
 
   /** A grid's lines, its resting orders and the price: what the ladder chart draws. Null for an unknown grid. */
   async ladder(gridId: string): Promise<LadderView | null> {
-    const [grid] = (await this.deps.ds.query(
-      `SELECT id, symbol, state, stop_loss::text, take_profit::text FROM grid WHERE id = $1`,
-      [gridId],
-    )) as {
-      id: string;
-      symbol: string;
-      state: GridState;
-      stop_loss: string | null;
-      take_profit: string | null;
-    }[];
+    const grid = await this.deps.store.ladderGrid(gridId);
     if (!grid) return null;
     const orders = await this.openOrders(grid.symbol);
     // The ladder draws what rests on the exchange; a held order is not there yet.
@@ -354,8 +251,8 @@ export class Views {
       buys: mine.filter((o) => o.side === 'buy').map((o) => o.price!),
       sells: mine.filter((o) => o.side === 'sell').map((o) => o.price!),
       price: (await this.deps.prices.get(grid.symbol))?.price ?? null,
-      stopLoss: grid.stop_loss === null ? null : decText(grid.stop_loss),
-      takeProfit: grid.take_profit === null ? null : decText(grid.take_profit),
+      stopLoss: grid.stopLoss === null ? null : decText(grid.stopLoss),
+      takeProfit: grid.takeProfit === null ? null : decText(grid.takeProfit),
     };
   }
 

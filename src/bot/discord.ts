@@ -17,7 +17,9 @@ import {
   MessageFlags,
 } from 'discord.js';
 import type { Logger } from '../log/logger.js';
-import { type ArgSpec, type ChatCommands, COMMANDS } from './commands.js';
+import type { ChatCommands } from './commands/dispatch.js';
+import { COMMANDS } from './commands/table.js';
+import type { ArgSpec } from './commands/types.js';
 import type { Reply } from './reply.js';
 
 const COLOUR: Record<Reply['severity'], number> = {

@@ -1,13 +1,46 @@
+import { NotificationRouter } from '../app/notifications.js';
+import type {
+  DeliveryQueue,
+  Destination,
+  DigestBuffer,
+  NotificationFailures,
+  NotifyPrefs,
+} from '../app/ports/notifications.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log/logger.js';
-import type { Runtime } from '../runtime.js';
 import { VERSION } from '../version.js';
-import { profitPerGridImage } from './chat-charts.js';
-import { ChatCommands, type ChatDeps } from './commands.js';
+import { ChatCommands } from './commands/dispatch.js';
+import { profitPerGridImage } from './commands/reports.js';
+import type { ChatDeps } from './commands/types.js';
 import { DiscordChat } from './discord.js';
-import { type Destination, NotificationRouter } from './notifications.js';
-import { NotifyPrefs } from './notify-prefs.js';
 import { TelegramChat } from './telegram.js';
+
+/**
+ * What the bot role hands the chat: the app's services and ports, and the settings; never a connection or a queue
+ * (the role builds the ports over them).
+ */
+export interface ChatServices
+  extends Pick<
+    ChatDeps,
+    | 'grids'
+    | 'risk'
+    | 'views'
+    | 'reports'
+    | 'backtests'
+    | 'symbols'
+    | 'market'
+    | 'prices'
+    | 'instrument'
+    | 'audit'
+    | 'confirmations'
+  > {
+  readonly config: Config;
+  /** The notification router's ports, and each chat user's choices of what reaches them (/notify). */
+  readonly prefs: NotifyPrefs;
+  readonly deliveries: DeliveryQueue;
+  readonly digests: DigestBuffer;
+  readonly failures: NotificationFailures;
+}
 
 export interface Chat {
   readonly commands: ChatCommands;
@@ -55,20 +88,24 @@ export function destinations(config: Config): Destination[] {
  * The chat side of the bot role: the command layer, the transports whose tokens are set, and the notification
  * router. One process at a time should run it (Telegram allows one poller per token).
  */
-export async function startChat(rt: Runtime, log: Logger, nowMs: () => number = Date.now): Promise<Chat> {
-  const { config } = rt;
-  const prefs = new NotifyPrefs(rt.ds);
+export async function startChat(
+  services: ChatServices,
+  log: Logger,
+  nowMs: () => number = Date.now,
+): Promise<Chat> {
+  const { config, prefs } = services;
   const deps: ChatDeps = {
-    ds: rt.ds,
-    redis: rt.redis,
-    prefix: config.QUEUE_PREFIX,
-    grids: rt.grids,
-    risk: rt.risk,
-    views: rt.views,
-    market: rt.market,
-    prices: rt.prices,
-    instrument: (symbol) => rt.exchange.instrument(symbol),
-    symbols: rt.symbols,
+    grids: services.grids,
+    risk: services.risk,
+    views: services.views,
+    reports: services.reports,
+    backtests: services.backtests,
+    symbols: services.symbols,
+    market: services.market,
+    prices: services.prices,
+    instrument: services.instrument,
+    audit: services.audit,
+    confirmations: services.confirmations,
     prefs,
     mode: config.TRADING_MODE,
     version: VERSION,
@@ -119,10 +156,9 @@ export async function startChat(rt: Runtime, log: Logger, nowMs: () => number = 
         })
       : null;
   const router = new NotificationRouter({
-    ds: rt.ds,
-    redis: rt.redis,
-    prefix: config.QUEUE_PREFIX,
-    deliveries: rt.queues.deliveries,
+    deliveries: services.deliveries,
+    digests: services.digests,
+    failures: services.failures,
     destinations: destinations(config),
     prefs,
     senders: {

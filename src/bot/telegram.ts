@@ -1,23 +1,9 @@
 import { Telegraf } from 'telegraf';
+import { RetryLater, Undeliverable } from '../app/ports/notifications.js';
 import type { Logger } from '../log/logger.js';
-import { type ChatCommands, COMMANDS } from './commands.js';
+import type { ChatCommands } from './commands/dispatch.js';
+import { COMMANDS } from './commands/table.js';
 import { type Reply, splitText } from './reply.js';
-
-/** Telegram refused for now: retry after this long (its 429 retry_after). */
-export class RetryLater extends Error {
-  override readonly name = 'RetryLater';
-  constructor(
-    readonly afterMs: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Telegram will never take this message (chat not found, bot blocked, bad request): retrying would not help. */
-export class Undeliverable extends Error {
-  override readonly name = 'Undeliverable';
-}
 
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;

@@ -1,21 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { DataSource } from 'typeorm';
-import type { Config } from '../config.js';
+import { type BacktestFailure, Backtests } from '../app/backtest.js';
+import { type CandleQuery, type CandleSource, CandlesUnavailable } from '../app/ports/candles.js';
 import { CandleFormatError, parseCandlesCsv } from '../data/candles-csv.js';
-import { runFastBacktest } from '../engine/backtest/fast.js';
-import { buyDelivery } from '../engine/backtest/fees.js';
 import type { BacktestResult } from '../engine/backtest/result.js';
 import type { CandleSeries } from '../engine/candles.js';
-import { planGrid } from '../engine/grid/plan.js';
 import { Dec } from '../engine/money.js';
-import { BACKTEST_USAGE, type CandleSource, parseBacktestArgs, UsageError } from './backtest-args.js';
+import { BACKTEST_USAGE, cliWording, parseBacktestArgs, UsageError } from './backtest-args.js';
 
 /** Bad input: the user can fix it. Exit 2 with one line on stderr, never a stack trace. */
 class InputError extends Error {}
 
 /** The environment is wrong (configuration, Postgres unreachable): exit 1 with one line, as the other CLIs do. */
-class EnvironmentError extends Error {}
+export class EnvironmentError extends Error {}
 
 export function loadCandleFile(path: string): CandleSeries {
   let bytes: Buffer;
@@ -39,50 +36,21 @@ export function loadCandleFile(path: string): CandleSeries {
   return parseCandlesCsv(bytes, path);
 }
 
-/**
- * The candles of the Postgres store (filled by `npm run cli -- data fetch`). The configuration, TypeORM and pg are
- * imported here, on this path only, so a backtest of a file starts as fast as it always did.
- */
-export async function loadStoredCandles(
-  source: Extract<CandleSource, { kind: 'store' }>,
-): Promise<CandleSeries> {
-  const { ConfigError, loadConfig } = await import('../config.js');
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) throw new EnvironmentError(e.message);
-    throw e;
-  }
-  const [
-    { createDataSource },
-    { loadCandles, noCandlesMessage, StoredCandlesError },
-    { explainStartupError },
-  ] = await Promise.all([
-    import('../db/data-source.js'),
-    import('../data/ohlcv-store.js'),
-    import('../startup-errors.js'),
-  ]);
-  // Read only: no database is created and nothing is migrated for a backtest (`data fetch` does that).
-  const ds: DataSource = createDataSource(config.DATABASE_URL, 2);
-  try {
-    await ds.initialize();
-  } catch (e) {
-    if ((e as { code?: string }).code === '3D000') {
-      throw new InputError(noCandlesMessage(source, 'the database in DATABASE_URL does not exist yet'));
+/** Loads the store's candles (src/composition/stored-candles.ts); an EnvironmentError when it cannot be reached. */
+export type StoredCandlesLoader = (query: Extract<CandleQuery, { kind: 'store' }>) => Promise<CandleSeries>;
+
+/** The command line's candles: a CSV file (--data), or the store (--symbol); what the user can fix is unavailable. */
+const cliCandles = (loadStored: StoredCandlesLoader): CandleSource => ({
+  async load(query) {
+    if (query.kind === 'store') return loadStored(query);
+    try {
+      return loadCandleFile(query.path);
+    } catch (e) {
+      if (e instanceof InputError || e instanceof CandleFormatError) throw new CandlesUnavailable(e.message);
+      throw e;
     }
-    const why = explainStartupError(e, { database: config.DATABASE_URL, redis: config.REDIS_URL });
-    throw new EnvironmentError(why ?? `cannot open the database: ${(e as Error).message}`);
-  }
-  try {
-    return await loadCandles(ds, source);
-  } catch (e) {
-    if (e instanceof StoredCandlesError) throw new InputError(e.message);
-    throw e;
-  } finally {
-    await ds.destroy().catch(() => undefined);
-  }
-}
+  },
+});
 
 export function formatSummary(r: BacktestResult, mode: string): string {
   const pct = (part: Dec) => part.div(r.investment).times(100).toFixed(2);
@@ -114,30 +82,30 @@ export function formatSummary(r: BacktestResult, mode: string): string {
   return lines.join('\n');
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], loadStored: StoredCandlesLoader): Promise<number> {
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(`${BACKTEST_USAGE}\n`);
       return 0;
     }
-    const args = parseBacktestArgs(argv);
-    const candles =
-      args.source.kind === 'file' ? loadCandleFile(args.source.path) : await loadStoredCandles(args.source);
-    const plan = planGrid(args.params, candles.open[0]!);
-    if (!plan.ok) throw new InputError(plan.error.message);
-    const delivered = buyDelivery(plan.value, args.buyFeeIn);
-    if (!delivered.ok) throw new InputError(delivered.error);
-    const { result, series } = runFastBacktest(plan.value, candles, { buyFeeIn: args.buyFeeIn });
-    if (args.chart) {
+    const cli = parseBacktestArgs(argv);
+    const backtests = new Backtests({ candles: cliCandles(loadStored) });
+    const request = backtests.request(cli.args, cliWording);
+    if (!request.ok) throw failureError(request.error);
+    const { params } = request.value;
+    const run = await backtests.run(request.value);
+    if (!run.ok) throw failureError(run.error);
+    const { result, series } = run.value;
+    if (cli.chart) {
       const { renderEquityChart } = await import('../charts/render.js');
       const png = renderEquityChart({
-        title: `Grid ${result.levels[0]}–${result.levels[result.levels.length - 1]} x${args.params.grids}: equity and grid profit`,
+        title: `Grid ${result.levels[0]}–${result.levels[result.levels.length - 1]} x${params.grids}: equity and grid profit`,
         ...series,
       });
-      writeFileSync(args.chart, png);
+      writeFileSync(cli.chart, png);
     }
     process.stdout.write(
-      args.json ? `${JSON.stringify(result)}\n` : `${formatSummary(result, args.params.mode)}\n`,
+      cli.json ? `${JSON.stringify(result)}\n` : `${formatSummary(result, params.mode)}\n`,
     );
     return 0;
   } catch (e) {
@@ -145,7 +113,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`backtest: ${e.message} (--help shows the usage)\n`);
       return 2;
     }
-    if (e instanceof InputError || e instanceof CandleFormatError) {
+    if (e instanceof InputError) {
       process.stderr.write(`backtest: ${e.message}\n`);
       return 2;
     }
@@ -156,4 +124,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`backtest: internal error: ${(e as Error).message}\n`);
     return 1;
   }
+}
+
+function failureError(f: BacktestFailure): Error {
+  return f.kind === 'usage' ? new UsageError(f.problems.join('; ')) : new InputError(f.message);
 }

@@ -1,28 +1,11 @@
 import type { DataSource } from 'typeorm';
+import { upsertCandles } from '../db/ohlcv-store.js';
 import { Dec } from '../engine/money.js';
 import type { BybitApi } from '../exchange/bybit/api.js';
+import { ExchangeError } from '../exchange/exchange.js';
+import { isKlineInterval, KLINE_INTERVALS, type KlineInterval } from './kline-intervals.js';
 
-/** Bybit's kline intervals: minutes, then day, week (opening Monday 00:00 UTC) and calendar month. */
-export const KLINE_INTERVALS = [
-  '1',
-  '3',
-  '5',
-  '15',
-  '30',
-  '60',
-  '120',
-  '240',
-  '360',
-  '720',
-  'D',
-  'W',
-  'M',
-] as const;
-export type KlineInterval = (typeof KLINE_INTERVALS)[number];
-
-export function isKlineInterval(s: string): s is KlineInterval {
-  return (KLINE_INTERVALS as readonly string[]).includes(s);
-}
+export { isKlineInterval, KLINE_INTERVALS, type KlineInterval };
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -124,7 +107,7 @@ export async function backfillKlines(
       if (candleOpenAfter(interval, k[0]) > nowMs) continue; // still open
       checked.set(k[0], k); // one row per open time: an upsert may not touch a row twice
     }
-    if (checked.size > 0) stored += await upsertKlines(ds, symbol, interval, [...checked.values()]);
+    if (checked.size > 0) stored += await upsertCandles(ds, symbol, interval, [...checked.values()]);
     cursor = pageEnd + 1;
   }
   return { fetched, stored };
@@ -142,9 +125,9 @@ async function klinesWithRetry(
       return await api.klines(symbol, interval, { startMs, endMs, limit: KLINE_PAGE_LIMIT });
     } catch (e) {
       // A read is safe to repeat: wait out a rate limit or a lost answer, a few times.
-      const err = e as { retryable?: boolean; failure?: { kind: string; retryAfterMs?: number } };
-      if (err.retryable !== true || attempt >= 4) throw e;
-      const waitMs = err.failure?.retryAfterMs ?? 250 * 2 ** attempt;
+      if (!(e instanceof ExchangeError) || !e.retryable || attempt >= 4) throw e;
+      const waitMs =
+        (e.failure.kind === 'rate-limited' ? e.failure.retryAfterMs : undefined) ?? 250 * 2 ** attempt;
       await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 5000)));
     }
   }
@@ -179,37 +162,4 @@ function checkKline(symbol: string, interval: KlineInterval, k: Kline): void {
   }
   if (h.lt(o) || h.lt(c)) refuse(`high ${high} is below open ${open} or close ${close}`);
   if (l.gt(o) || l.gt(c)) refuse(`low ${low} is above open ${open} or close ${close}`);
-}
-
-/** One multi-row upsert; returns how many rows it wrote. */
-async function upsertKlines(
-  ds: DataSource,
-  symbol: string,
-  interval: KlineInterval,
-  klines: readonly Kline[],
-): Promise<number> {
-  const rows = (await ds.query(
-    `WITH written AS (
-       INSERT INTO ohlcv (symbol, "interval", open_time, open, high, low, close, volume)
-       SELECT $1, $2, timestamptz 'epoch' + k.t * interval '1 millisecond', k.o, k.h, k.l, k.c, k.v
-       FROM unnest($3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[])
-         AS k(t, o, h, l, c, v)
-       ON CONFLICT (symbol, "interval", open_time) DO UPDATE
-         SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
-             volume = EXCLUDED.volume
-       RETURNING 1
-     )
-     SELECT count(*)::int AS n FROM written`,
-    [
-      symbol,
-      interval,
-      klines.map((k) => String(k[0])),
-      klines.map((k) => k[1]),
-      klines.map((k) => k[2]),
-      klines.map((k) => k[3]),
-      klines.map((k) => k[4]),
-      klines.map((k) => k[5]),
-    ],
-  )) as [{ n: number }];
-  return rows[0].n;
 }

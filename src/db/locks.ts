@@ -1,3 +1,5 @@
+import type { DataSource } from 'typeorm';
+
 /**
  * Every Postgres advisory lock the app takes, in one place, so no two uses can pick the same number by accident.
  * Session locks (pg_advisory_lock) are released with their connection; transaction locks (pg_advisory_xact_lock) at
@@ -16,3 +18,26 @@ export const LOCKS = {
   gridCaps: 727_276,
   alertSymbol: 727_276,
 } as const;
+
+/**
+ * Runs `work` holding a session advisory lock if it is free, on one pooled connection; returns false at once if
+ * another session holds it. The lock goes back with its connection, released whatever happened.
+ */
+export async function withTriedSessionLock(
+  ds: DataSource,
+  key: number,
+  work: () => Promise<void>,
+): Promise<boolean> {
+  const runner = ds.createQueryRunner();
+  let locked = false;
+  try {
+    [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [key])) as [
+      { locked: boolean },
+    ];
+    if (locked) await work();
+    return locked;
+  } finally {
+    if (locked) await runner.query(`SELECT pg_advisory_unlock($1)`, [key]).catch(() => undefined);
+    await runner.release();
+  }
+}

@@ -1,11 +1,10 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { DataSource } from 'typeorm';
 import type { Actor, ServiceError } from '../app/actor.js';
-import { recentAlerts } from '../app/alerts.js';
 import type { Deliveries } from '../app/deliveries.js';
 import type { GridService } from '../app/grid-service.js';
+import { PNL_PERIOD_NAMES, pnlChartPoints, type Reports } from '../app/reports.js';
 import type { RiskService } from '../app/risk-service.js';
 import type { PnlPeriod, PnlReport, TradeView, Views } from '../app/views.js';
 import { renderPnlChart } from '../charts/pnl.js';
@@ -41,7 +40,8 @@ import {
 
 export interface ApiOptions {
   readonly auth: TokenAuth;
-  readonly ds: DataSource;
+  /** P/L, its chart's figures and the latest alerts. */
+  readonly reports: Pick<Reports, 'pnl' | 'recentAlerts'>;
   readonly grids: GridService;
   readonly risk: RiskService;
   readonly views: Views;
@@ -305,7 +305,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
         response: { 200: AlertList, ...errors },
       },
     },
-    async (request) => ({ alerts: await recentAlerts(o.ds, request.query.limit) }),
+    async (request) => ({ alerts: await o.reports.recentAlerts(request.query.limit) }),
   );
 
   r.get(
@@ -320,7 +320,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       },
     },
     async (request) => {
-      const report = await o.views.pnl(request.query.period, Date.now());
+      const report = await o.reports.pnl(request.query.period, Date.now());
       return { ...report, points: [...report.points], grids: [...report.grids] };
     },
   );
@@ -343,7 +343,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       const png =
         cached && Date.now() - cached.atMs < CHART_TTL_MS
           ? cached.png
-          : pnlPng(await o.views.pnl(period, Date.now()));
+          : pnlPng(await o.reports.pnl(period, Date.now()));
       if (cached?.png !== png) charts.set(period, { atMs: Date.now(), png });
       return reply.type('image/png').header('cache-control', 'no-store').send(png);
     },
@@ -422,20 +422,8 @@ function settle<T>(reply: FastifyReply, result: Result<T, ServiceError>, code = 
   return reply.code(code).send(result.value);
 }
 
-/** Equity is measured every few seconds; a bucket without a measurement shows the last one before it. */
+/** The P/L chart, from the first equity measurement of the period on. */
 export function pnlPng(report: PnlReport): Buffer {
-  let equity: number | null = null;
-  const points: { timeMs: number; equity: number; cumulativeProfit: number }[] = [];
-  for (const p of report.points) {
-    if (p.equity !== null) equity = Number(p.equity);
-    if (equity === null) continue;
-    points.push({ timeMs: p.timeMs, equity, cumulativeProfit: Number(p.cumulativeNet) });
-  }
-  const names = {
-    day: 'last 24 hours',
-    week: 'last 7 days',
-    month: 'last 30 days',
-    all: 'all time',
-  } as const;
-  return renderPnlChart({ title: `P/L: ${names[report.period]}`, points, currency: 'USDT' });
+  const points = pnlChartPoints(report, 'skip');
+  return renderPnlChart({ title: `P/L: ${PNL_PERIOD_NAMES[report.period]}`, points, currency: 'USDT' });
 }

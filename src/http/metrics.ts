@@ -1,6 +1,6 @@
-import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
+import type { MetricsFigures } from '../app/metrics-source.js';
+import { JOB_STATES } from '../app/ports/metrics.js';
 import type { RiskFigures } from '../app/risk-monitor.js';
 
 export type WebhookOutcome =
@@ -18,20 +18,16 @@ export type WebhookOutcome =
   | 'disabled'
   | 'error';
 
-export interface MetricsSources {
-  readonly ds: DataSource;
-  readonly queues: Readonly<Record<string, Queue>>;
-  readonly isKilled: () => Promise<boolean>;
-  readonly latestRisk: () => Promise<RiskFigures | null>;
-}
+/** What the gauges read when scraped (src/app/metrics-source.ts). */
+export type MetricsSources = MetricsFigures;
 
-const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 /** Latency quantiles are taken over the queue's most recent completed jobs (BullMQ keeps up to 2,000). */
 const LATENCY_SAMPLE = 200;
 
 /**
  * Prometheus metrics. Counters of this process (webhook outcomes) live here; everything else is read from Postgres,
- * Redis and BullMQ when scraped, so an api process reports what the workers did. Prometheus carries floats: money is
+ * Redis and BullMQ when scraped (the counts over whole tables at most every COUNTS_TTL_MS), so an api process reports
+ * what the workers did. Prometheus carries floats: money is
  * converted only here, for graphs, never for anything computed.
  */
 export class Metrics {
@@ -53,10 +49,10 @@ export class Metrics {
       labelNames: ['queue', 'state'],
       registers,
       async collect() {
+        const queues = await sources.queueJobs();
         this.reset();
-        for (const [name, queue] of Object.entries(sources.queues)) {
-          const counts = await queue.getJobCounts(...JOB_STATES);
-          for (const state of JOB_STATES) this.set({ queue: name, state }, counts[state] ?? 0);
+        for (const { queue, counts } of queues) {
+          for (const state of JOB_STATES) this.set({ queue, state }, counts[state]);
         }
       },
     });
@@ -66,18 +62,13 @@ export class Metrics {
       labelNames: ['queue', 'quantile'],
       registers,
       async collect() {
+        const queues = await sources.queueLatenciesMs(LATENCY_SAMPLE);
         this.reset();
-        for (const [name, queue] of Object.entries(sources.queues)) {
-          const jobs = await queue.getCompleted(0, LATENCY_SAMPLE - 1);
-          const ms = jobs
-            .filter((j) => j.finishedOn !== undefined)
-            // A delayed or scheduled job is late from when it was due, not from when it was created.
-            .map((j) => j.finishedOn! - j.timestamp - (j.delay ?? 0))
-            .sort((a, b) => a - b);
+        for (const { queue, ms } of queues) {
           if (ms.length === 0) continue;
           for (const q of [0.5, 0.9, 0.99]) {
             const v = ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)]!;
-            this.set({ queue: name, quantile: String(q) }, v / 1000);
+            this.set({ queue, quantile: String(q) }, v / 1000);
           }
         }
       },
@@ -88,28 +79,24 @@ export class Metrics {
       labelNames: ['symbol', 'side'],
       registers,
       async collect() {
-        const rows = (await sources.ds.query(
-          `SELECT symbol, side, count(*)::int AS n FROM trade GROUP BY symbol, side`,
-        )) as { symbol: string; side: string; n: number }[];
+        const rows = await sources.fills();
         this.reset();
         for (const r of rows) this.inc({ symbol: r.symbol, side: r.side }, r.n);
       },
     });
-    const pnl = (name: string, help: string, column: string) =>
+    const pnl = (name: string, help: string, figure: 'net' | 'fees') =>
       new Gauge({
         name,
         help,
         labelNames: ['grid', 'symbol'],
         registers,
         async collect() {
-          const rows = (await sources.ds.query(
-            `SELECT id, symbol, (${column})::text AS v FROM grid WHERE status <> 'stopped' OR ${column} <> 0`,
-          )) as { id: string; symbol: string; v: string }[];
+          const rows = await sources.gridMoney(figure);
           this.reset();
           for (const r of rows) this.set({ grid: r.id, symbol: r.symbol }, Number(r.v));
         },
       });
-    pnl('gridops_realized_pnl_quote', 'Realized grid profit less fees, in quote', 'realized_pnl - fees');
+    pnl('gridops_realized_pnl_quote', 'Realized grid profit less fees, in quote', 'net');
     pnl('gridops_fees_quote', 'Fees paid, in quote', 'fees');
     new Gauge({
       name: 'gridops_grids',
@@ -117,9 +104,7 @@ export class Metrics {
       labelNames: ['status'],
       registers,
       async collect() {
-        const rows = (await sources.ds.query(
-          `SELECT status, count(*)::int AS n FROM grid GROUP BY status`,
-        )) as { status: string; n: number }[];
+        const rows = await sources.grids();
         this.reset();
         for (const s of ['created', 'running', 'paused', 'stopped']) this.set({ status: s }, 0);
         for (const r of rows) this.set({ status: r.status }, r.n);
@@ -131,12 +116,9 @@ export class Metrics {
       labelNames: ['state'],
       registers,
       async collect() {
-        const [row] = (await sources.ds.query(
-          `SELECT count(*) FILTER (WHERE processed)::int AS processed,
-                  count(*) FILTER (WHERE NOT processed)::int AS pending FROM alert`,
-        )) as { processed: number; pending: number }[];
-        this.set({ state: 'processed' }, row?.processed ?? 0);
-        this.set({ state: 'pending' }, row?.pending ?? 0);
+        const counts = await sources.alerts();
+        this.set({ state: 'processed' }, counts.processed);
+        this.set({ state: 'pending' }, counts.pending);
       },
     });
     new Gauge({

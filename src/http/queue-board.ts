@@ -1,7 +1,6 @@
 import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { BaseAdapter } from '@bull-board/api/dist/queueAdapters/base.js';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearer, refuseLockedOut, type TokenAuth } from './auth.js';
 
@@ -15,10 +14,13 @@ export const BOARD_PATH = '/queues';
  * It is a browser app whose own requests carry no Authorization header, so a sign-in form (or the dashboard, which
  * holds the token) trades the operator token for an HttpOnly session cookie of 12 hours; scripts may send the bearer
  * token instead. The cookie only ever reads.
+ *
+ * The queues come as bull-board adapters, made read-only where the queues are known (src/composition/api-role.ts),
+ * so HTTP never holds a queue it could add to.
  */
 export async function queueBoard(
   app: FastifyInstance,
-  options: { auth: TokenAuth; queues: readonly Queue[] },
+  options: { auth: TokenAuth; queues: readonly BaseAdapter[] },
 ): Promise<void> {
   const { auth } = options;
 
@@ -87,7 +89,7 @@ export async function queueBoard(
     const adapter = new FastifyAdapter();
     adapter.setBasePath(BOARD_PATH);
     createBullBoard({
-      queues: options.queues.map((q) => new BullMQAdapter(q, { readOnlyMode: true })),
+      queues: options.queues,
       serverAdapter: adapter,
       options: {
         uiConfig: {

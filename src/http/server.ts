@@ -1,6 +1,6 @@
+import type { BaseAdapter } from '@bull-board/api/dist/queueAdapters/base.js';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { Queue } from 'bullmq';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -13,18 +13,16 @@ import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
 } from 'fastify-type-provider-zod';
-import { AlertIntake, type AlertQueue } from '../app/alerts.js';
-import { Deliveries } from '../app/deliveries.js';
-import { ReadinessView } from '../app/readiness.js';
-import { QUEUES } from '../jobs/queues.js';
+import type { AlertIntake } from '../app/alerts.js';
+import type { ReadinessView } from '../app/readiness.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../log/logger.js';
-import type { Runtime } from '../runtime.js';
-import { apiRoutes } from './api.js';
+import { type ApiOptions, apiRoutes } from './api.js';
 import { bearer, refuseLockedOut, requireToken, TokenAuth } from './auth.js';
 import { dashboardRoutes } from './dashboard.js';
-import { Metrics } from './metrics.js';
+import { Metrics, type MetricsSources } from './metrics.js';
 import { BOARD_PATH, queueBoard } from './queue-board.js';
-import { WEBHOOK_PATH, webhookRoutes } from './webhook.js';
+import { WEBHOOK_PATH, type WebhookOptions, webhookRoutes } from './webhook.js';
 
 /** A socket silent this long is dropped: well past any handler's own deadline (the kill switch waits 30 s). */
 const IDLE_SOCKET_MS = 120_000;
@@ -40,34 +38,44 @@ export interface HttpServer {
 }
 
 /**
- * Asks the `alerts` queue for a run. Deduplicated: while a run waits, another request adds nothing (the waiting run
- * will see these alerts, recorded before it starts); while one runs, BullMQ keeps the request and adds a run when it
- * finishes. So no recorded alert waits for the sweep. The intake asks at most once per TV_APPLY_DELAY_MS, so under a
- * burst each run applies everything recorded meanwhile. The data names the alerts that asked, for the queue board.
+ * What HTTP serves from: application services and settings, made by src/composition/api-role.ts. No connection,
+ * queue or exchange reaches a route.
  */
-export function alertQueue(queue: Queue): AlertQueue {
-  return {
-    async enqueue(alerts) {
-      if (alerts.length === 0) return;
-      await queue.add(
-        'alerts',
-        { alertIds: alerts.map((a) => a.id), symbols: [...new Set(alerts.map((a) => a.symbol))].sort() },
-        { deduplication: { id: 'apply-alerts', keepLastIfActive: true } },
-      );
-    },
-  };
+export interface HttpServices {
+  readonly config: Config;
+  readonly log: Logger;
+  /** The REST API's services (the token check is added here). */
+  readonly api: Omit<ApiOptions, 'auth'>;
+  readonly readiness: ReadinessView;
+  readonly metrics: MetricsSources;
+  /** Records TradingView alerts and asks the worker to apply them. */
+  readonly intake: AlertIntake;
+  /** The webhook's checks beyond the settings: which symbols trade, and where recent bodies are remembered. */
+  readonly webhook: Omit<
+    WebhookOptions,
+    | 'intake'
+    | 'metrics'
+    | 'log'
+    | 'passphrase'
+    | 'allowedIps'
+    | 'bodyLimit'
+    | 'ratePerMinute'
+    | 'dedupeWindowMs'
+  >;
+  /** The queues, as read-only board adapters. */
+  readonly board: readonly BaseAdapter[];
 }
 
 /**
  * The HTTP side on one Fastify instance: health, the TradingView webhook, the REST API (/api, OpenAPI at /docs),
  * Prometheus metrics, the queue board and the dashboard. Every surface calls the same services as the chat bots.
  */
-export function buildHttpServer(rt: Runtime): HttpServer {
-  const { config } = rt;
+export function buildHttpServer(services: HttpServices): HttpServer {
+  const { config, log, intake } = services;
   const timeout = config.HTTP_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     // Requests are logged at info by Fastify; the HTTP logger keeps warnings and errors only.
-    loggerInstance: rt.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    loggerInstance: log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 65_536,
     // A request must arrive whole (headers and body) within HTTP_REQUEST_TIMEOUT_MS, or it is answered 408 and its
     // connection closed: a client that sends headers and stalls holds no socket for long. Node checks the deadlines
@@ -94,20 +102,9 @@ export function buildHttpServer(rt: Runtime): HttpServer {
     });
   }
   jsonBodiesOnly(app);
-  const metrics = new Metrics({
-    ds: rt.ds,
-    queues: rt.queues,
-    isKilled: () => rt.risk.isKilled(),
-    latestRisk: () => rt.monitor.latest(),
-  });
-  const intake = new AlertIntake({
-    ds: rt.ds,
-    queue: alertQueue(rt.queues[QUEUES.alerts]),
-    log: rt.log,
-    applyDelayMs: config.TV_APPLY_DELAY_MS,
-  });
+  const metrics = new Metrics(services.metrics);
 
-  app.setErrorHandler(errorHandler(rt.log));
+  app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler(async (_request, reply) =>
     reply.code(404).send({ error: 'no such route', code: 'not-found' }),
   );
@@ -133,11 +130,7 @@ export function buildHttpServer(rt: Runtime): HttpServer {
   });
   void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  health(
-    app,
-    auth,
-    new ReadinessView({ ds: rt.ds, redis: rt.redis, prefix: config.QUEUE_PREFIX, log: rt.log }),
-  );
+  health(app, auth, services.readiness);
 
   void app.register(async (scope) => {
     scope.addHook('onRequest', requireToken(auth, 'read'));
@@ -158,31 +151,16 @@ export function buildHttpServer(rt: Runtime): HttpServer {
       bodyLimit: config.TV_BODY_LIMIT,
       ratePerMinute: config.TV_RATE_LIMIT,
       dedupeWindowMs: config.TV_DEDUPE_WINDOW_MS,
-      redis: rt.redis,
-      prefix: config.QUEUE_PREFIX,
-      knownSymbol: (symbol) => rt.exchange.instrument(symbol) !== undefined,
+      ...services.webhook,
       intake,
       metrics,
-      log: rt.log,
+      log,
     });
   });
 
-  void app.register(
-    async (scope) =>
-      apiRoutes(scope, {
-        auth,
-        ds: rt.ds,
-        grids: rt.grids,
-        risk: rt.risk,
-        views: rt.views,
-        prices: rt.prices,
-        market: rt.market,
-        deliveries: new Deliveries({ ds: rt.ds, queue: rt.queues[QUEUES.deliveries] }),
-      }),
-    { prefix: '/api' },
-  );
+  void app.register(async (scope) => apiRoutes(scope, { auth, ...services.api }), { prefix: '/api' });
 
-  void app.register(async (scope) => queueBoard(scope, { auth, queues: Object.values(rt.queues) }));
+  void app.register(async (scope) => queueBoard(scope, { auth, queues: services.board }));
   void app.register(async (scope) => dashboardRoutes(scope));
 
   const summary = [

@@ -1,9 +1,9 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { AlertIntake } from '../app/alerts.js';
-import { type AlertRejection, parseAlert, TradingViewAlert } from '../app/tradingview.js';
+import type { RecentAlertBodies } from '../app/ports/tradingview.js';
+import { type AlertRejectionKind, parseAlert, TradingViewAlert } from '../app/tradingview.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics, WebhookOutcome } from './metrics.js';
 
@@ -16,8 +16,8 @@ export interface WebhookOptions {
   readonly bodyLimit: number;
   readonly ratePerMinute: number;
   readonly dedupeWindowMs: number;
-  readonly redis: Redis;
-  readonly prefix: string;
+  /** Where the bodies of alerts without an id are remembered for the dedupe window. */
+  readonly recentBodies: RecentAlertBodies;
   readonly knownSymbol: (symbol: string) => boolean;
   readonly intake: AlertIntake;
   readonly metrics: Metrics;
@@ -106,16 +106,16 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookOption
     const body = typeof request.body === 'string' ? request.body : '';
     const parsed = parseAlert(body, passphrase, options.knownSymbol);
     if (!parsed.ok) {
-      decide(request, rejectionOutcome(parsed.rejection));
-      return refuse(reply, parsed.rejection.status, parsed.rejection.code, parsed.rejection.message);
+      const { kind, message } = parsed.rejection;
+      decide(request, kind);
+      return refuse(reply, REJECTION_STATUS[kind], kind, message);
     }
     const alert = parsed.alert;
     // Without an id, the same body within the window is the same alert (a resend, a double fire).
-    let seenKey: string | null = null;
+    let seen: string | null = null;
     if (alert.bodyHash !== null && options.dedupeWindowMs > 0) {
-      seenKey = `${options.prefix}:tv-seen:${alert.bodyHash}`;
-      const fresh = await options.redis.set(seenKey, '1', 'PX', options.dedupeWindowMs, 'NX');
-      if (fresh === null) {
+      seen = alert.bodyHash;
+      if (!(await options.recentBodies.claim(seen, options.dedupeWindowMs))) {
         decide(request, 'duplicate');
         return reply.code(200).send({ status: 'duplicate', alert: null });
       }
@@ -125,7 +125,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookOption
       result = await options.intake.submit(alert, plainIp(request.ip));
     } catch (e) {
       // Not recorded: forget the body, so that a resend is not taken for a duplicate of an alert that never was.
-      if (seenKey) await options.redis.del(seenKey).catch(() => undefined);
+      if (seen) await options.recentBodies.forget(seen).catch(() => undefined);
       throw e;
     }
     if (result.duplicate) {
@@ -178,9 +178,14 @@ function refuse(reply: FastifyReply, status: number, code: string, message: stri
   return reply.code(status).send({ error: message, code });
 }
 
-function rejectionOutcome(r: AlertRejection): WebhookOutcome {
-  return r.code;
-}
+/** The parser's refusals in HTTP: a body that is not an alert is 400, a wrong passphrase 401, an unknown action or symbol 422. */
+export const REJECTION_STATUS: Readonly<Record<AlertRejectionKind, 400 | 401 | 422>> = {
+  malformed: 400,
+  invalid: 400,
+  unauthorized: 401,
+  'unknown-action': 422,
+  'unknown-symbol': 422,
+};
 
 function outcomeOf(status: number): WebhookOutcome {
   if (status === 413) return 'too-large';

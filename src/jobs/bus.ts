@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { GridEventBus, Notification, NotificationSink } from '../app/ports.js';
+import type { GridEventBus, Notification, NotificationSink } from '../app/ports/core.js';
 import type { GridEvent } from '../engine/grid/events.js';
 import { jobId } from './payloads.js';
 
@@ -26,7 +26,7 @@ function defaultKey(event: GridEvent): string | undefined {
   }
 }
 
-/** Notifications onto their queue; the handler renders them (console now, chat transports later). */
+/** Notifications onto their queue; the bot role logs them and routes them to each destination. */
 export class QueueNotifier implements NotificationSink {
   constructor(private readonly queue: Queue) {}
 

@@ -1,22 +1,15 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
-import type { DataSource } from 'typeorm';
 import type { GridProcessor } from '../app/grid-processor.js';
-import type { GridEventBus } from '../app/ports.js';
+import type { GridEventBus } from '../app/ports/core.js';
+import type { GridStore } from '../app/ports/grids.js';
+import type { TradeStore } from '../app/ports/trades.js';
 import type { Reconciler } from '../app/reconciler.js';
-import { refreshPosition } from '../db/grid-repository.js';
 import { toPriceUnits } from '../engine/money.js';
 import type { PaperExchange } from '../exchange/paper/paper-exchange.js';
 import type { Logger } from '../log/logger.js';
 import type { PriceCache } from '../market/price-cache.js';
-import {
-  AlertPayload,
-  GridEventPayload,
-  NotificationPayload,
-  PricePayload,
-  ReportPayload,
-} from './payloads.js';
-import { buildDailyReport } from './reports.js';
+import { AlertPayload, GridEventPayload, NotificationPayload, PricePayload } from './payloads.js';
 
 function parse<T>(
   schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } },
@@ -36,7 +29,8 @@ export function gridEventHandler(processor: GridProcessor) {
 }
 
 export interface PriceHandlerDeps {
-  readonly ds: DataSource;
+  readonly grids: Pick<GridStore, 'priceTriggers'>;
+  readonly trades: Pick<TradeStore, 'recordPrice' | 'refreshPosition'>;
   readonly paper: PaperExchange | null;
   readonly prices: PriceCache;
   readonly bus: GridEventBus;
@@ -68,31 +62,16 @@ export function priceHandler(deps: PriceHandlerDeps) {
     if (!followedOnly && deps.monitor && !(await deps.monitor.admitPrice(tick.symbol, tick.price))) return;
     if (deps.paper && !followedOnly) await deps.paper.onPrice(tick.symbol, tick.seq, tick.price);
     await deps.prices.set([tick]);
-    const minute = new Date(Math.floor(tick.atMs / 60_000) * 60_000);
-    await deps.ds.query(
-      `INSERT INTO ohlcv (symbol, interval, open_time, open, high, low, close, volume) VALUES ($1, '1', $2, $3, $3, $3, $3, 0)
-       ON CONFLICT (symbol, interval, open_time) DO UPDATE SET high = GREATEST(ohlcv.high, EXCLUDED.high),
-         low = LEAST(ohlcv.low, EXCLUDED.low), close = EXCLUDED.close`,
-      [tick.symbol, minute, tick.price],
-    );
+    await deps.trades.recordPrice(tick.symbol, new Date(Math.floor(tick.atMs / 60_000) * 60_000), tick.price);
     if (followedOnly) return;
     // Positions are derived from the grids: refreshed here, marked at the new price, off the fills' critical path.
-    await refreshPosition(deps.ds, tick.symbol, tick.price);
-    // Whether the symbol has held orders rides along (a partial index of held orders alone): no round trip more per
-    // price, and the held ones are read only when there are some.
-    const [found] = (await deps.ds.query(
-      `SELECT ARRAY(SELECT id FROM grid WHERE symbol = $1 AND status IN ('running', 'paused')
-          AND ((stop_loss IS NOT NULL AND $2::numeric <= stop_loss) OR (take_profit IS NOT NULL AND $2::numeric >= take_profit))
-          ORDER BY id) AS triggered,
-         EXISTS (SELECT 1 FROM grid_order WHERE symbol = $1 AND status = 'held') AS held`,
-      [tick.symbol, tick.price],
-    )) as { triggered: string[]; held: boolean }[];
-    const triggered = found?.triggered ?? [];
+    await deps.trades.refreshPosition(tick.symbol, tick.price);
+    const { triggered, held } = await deps.grids.priceTriggers(tick.symbol, tick.price);
     for (const id of triggered) {
       await deps.bus.publish(id, { kind: 'price', price: toPriceUnits(tick.price) }, `px-${id}-${tick.seq}`);
     }
     // A grid this price stops keeps its held orders home: its stop cancels them.
-    if (found?.held && deps.held) await deps.held.releaseHeld(tick.symbol, { except: triggered });
+    if (held && deps.held) await deps.held.releaseHeld(tick.symbol, { except: triggered });
   };
 }
 
@@ -104,16 +83,6 @@ export function notificationHandler(log: Logger) {
       { category: n.category, ...(n.gridId ? { gridId: n.gridId } : {}) },
       [n.title, ...n.lines].join(' | '),
     );
-  };
-}
-
-export function reportHandler(deps: {
-  ds: DataSource;
-  notify: (n: import('../app/ports.js').Notification) => Promise<void>;
-}) {
-  return async (job: Job): Promise<void> => {
-    const { kind, day } = parse(ReportPayload, job);
-    await deps.notify(await buildDailyReport(deps.ds, day, kind === 'weekly' ? 7 : 1));
   };
 }
 

@@ -9,7 +9,7 @@ export const QUEUES = {
   gridEvents: 'grid-events',
   /** Price updates: the paper exchange matches on them, candles and the latest-price cache are kept from them. */
   prices: 'prices',
-  /** Messages for humans (console now, chat later): retried, never dropped silently. */
+  /** Messages for humans, fanned out by the bot role to each destination (chats, the outgoing webhook): retried, never dropped silently. */
   notifications: 'notifications',
   /** Daily reports (node-cron enqueues them at the configured time). */
   reports: 'reports',

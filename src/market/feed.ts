@@ -8,7 +8,7 @@ export interface PriceTick {
 
 export type TickSink = (ticks: readonly PriceTick[]) => Promise<void>;
 
-/** A source of prices: the simulated market, a replayed file, or (later) an exchange stream. */
+/** A source of prices: the simulated market, a replayed file, or Bybit's ticker stream. */
 export interface MarketFeed {
   readonly symbols: readonly string[];
   /** Where each symbol starts when nothing is known about it yet. */

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PENDING_SQL } from '../../src/app/alerts.js';
+import { PENDING_SQL } from '../../src/db/alert-store.js';
 import { migratedDatabase, type TestDatabase } from '../support/services.js';
 
 interface PlanNode {

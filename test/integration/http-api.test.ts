@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
+import { startApi } from '../../src/composition/api-role.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { startApi } from '../../src/runtime.js';
 import { type FakeCoinGecko, startFakeCoinGecko } from '../fakes/coingecko/server.js';
 import { movePrice, settle, startTestApp, type TestApp } from '../support/app.js';
 import {

@@ -2,7 +2,10 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READINESS_EVERY_MS, ReadinessProbe } from '../../src/app/readiness.js';
+import { httpServices } from '../../src/composition/api-role.js';
 import type { Config } from '../../src/config.js';
+import { RedisCallStats } from '../../src/db/call-stats-store.js';
+import { RedisReadinessRecords } from '../../src/db/readiness-store.js';
 import { asProbe, CallStatsRecorder } from '../../src/exchange/call-stats.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import { QueueNotifier } from '../../src/jobs/bus.js';
@@ -439,17 +442,14 @@ describe('HTTP exposure', () => {
       } as typeof app.rt.exchange;
       const log = createLogger({ level: 'silent', format: 'json', isTty: false });
       const probe = new ReadinessProbe({
-        redis: app.rt.redis,
-        prefix,
+        records: new RedisReadinessRecords(app.rt.redis, prefix),
         log,
         checks: { exchange: () => failing.balances() },
       });
       await probe.refresh();
-      const server = buildHttpServer({
-        ...app.rt,
-        exchange: failing,
-        config: { ...app.rt.config, QUEUE_PREFIX: prefix } as Config,
-      });
+      const server = buildHttpServer(
+        httpServices({ ...app.rt, config: { ...app.rt.config, QUEUE_PREFIX: prefix } as Config }),
+      );
       const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
       try {
         const plain = await fetch(`${url}/readyz`);
@@ -470,7 +470,7 @@ describe('HTTP exposure', () => {
     // Protects: readiness probes counting in the error rate the kill switch reads (a failing probe every few
     // seconds would have pulled it).
     it("the worker's exchange check is a probe: its calls do not count in the error rate", async () => {
-      const stats = new CallStatsRecorder(app.rt.redis, testPrefix());
+      const stats = new CallStatsRecorder(new RedisCallStats(app.rt.redis, testPrefix()));
       await asProbe(async () => {
         stats.record({ ok: false, reason: 'ambiguous:timeout' });
         await new Promise((r) => setTimeout(r, 5));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
 import { AlertProcessor } from '../../src/app/alerts.js';
+import { PgAlertStore } from '../../src/db/alert-store.js';
 import { QueueNotifier } from '../../src/jobs/bus.js';
 import { movePrice, settle, startTestApp, type TestApp } from '../support/app.js';
 import { HTTP_ENV, PASSPHRASE, startTestHttp, type TestHttp, until } from '../support/http.js';
@@ -327,7 +328,7 @@ describe('TradingView webhook', () => {
 
   it('the sweep applies recorded alerts that never reached the queue, in order, told as one message; a second run does nothing', async () => {
     const processor = new AlertProcessor({
-      ds: app.rt.ds,
+      store: new PgAlertStore(app.rt.ds),
       grids: app.rt.grids,
       notifier: new QueueNotifier(app.rt.queues.notifications),
       log: app.rt.log,

@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
+import { createApp } from '../../src/composition/app.js';
+import { startWorker } from '../../src/composition/worker-role.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { createRuntime, startWorker } from '../../src/runtime.js';
 import { movePrice, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, OPERATOR_TOKEN, startTestHttp, type TestHttp } from '../support/http.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase, testPrefix } from '../support/services.js';
@@ -142,7 +143,7 @@ describe('investment caps at start', () => {
       LOG_LEVEL: 'info',
       ...CAPS,
     });
-    const rt = await createRuntime(
+    const rt = await createApp(
       config,
       createLogger({ level: 'info', format: 'json', isTty: false, destination: sink }),
     );

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Notification } from '../../src/app/ports.js';
+import type { Notification } from '../../src/app/ports/core.js';
 import { QueueNotifier } from '../../src/jobs/bus.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
 import { GridProcessor } from '../../src/app/grid-processor.js';
 import { openDatabase } from '../../src/db/data-source.js';
+import { PgGridStore } from '../../src/db/grid-store.js';
+import { PgOrderStore } from '../../src/db/order-store.js';
+import { PgTradeStore } from '../../src/db/trade-store.js';
 import type { Exchange, PlaceOrderRequest } from '../../src/exchange/exchange.js';
 import { PaperExchange } from '../../src/exchange/paper/paper-exchange.js';
 import { simulatedInstrument } from '../../src/market/instruments.js';
@@ -204,7 +207,9 @@ describe('paper trading on BullMQ and Postgres', () => {
       throw new Error('process killed');
     };
     const deps = {
-      ds: app.rt.ds,
+      grids: new PgGridStore(app.rt.ds),
+      orders: new PgOrderStore(app.rt.ds),
+      trades: new PgTradeStore(app.rt.ds),
       bus: { publish: async () => undefined },
       notifier: { notify: async () => undefined },
       log: app.rt.log,

@@ -1,12 +1,21 @@
 import { Decimal } from 'decimal.js';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatCommands } from '../../src/bot/commands.js';
+import { Backtests } from '../../src/app/backtest.js';
+import { Reports } from '../../src/app/reports.js';
+import { SymbolSuggestions } from '../../src/app/symbols.js';
+import { ChatCommands } from '../../src/bot/commands/dispatch.js';
 import { discordMessage } from '../../src/bot/discord.js';
-import { NotifyPrefs } from '../../src/bot/notify-prefs.js';
 import { telegramText } from '../../src/bot/telegram.js';
+import { PgAlertStore } from '../../src/db/alert-store.js';
+import { PgApiKeyChecks } from '../../src/db/api-key-store.js';
+import { PgAuditLog } from '../../src/db/audit-store.js';
+import { RedisConfirmations } from '../../src/db/confirmation-store.js';
 import { MIGRATIONS, openDatabase } from '../../src/db/data-source.js';
 import { TradeOrderId1764600000000 } from '../../src/db/migrations/1764600000000-trade-order-id.js';
+import { PgNotifyPrefs } from '../../src/db/notification-store.js';
+import { StoredCandles } from '../../src/db/ohlcv-store.js';
+import { PgReportStore } from '../../src/db/report-store.js';
 import type { GridEvent } from '../../src/engine/grid/events.js';
 import { toPriceUnits } from '../../src/engine/money.js';
 import { GridEventPayload } from '../../src/jobs/payloads.js';
@@ -298,18 +307,26 @@ describe('trades are reconcilable (paper)', () => {
   // page stays within Discord's 4,096 characters and one Telegram message, going on where it stopped (before: no
   // ids, and a page of 50 was cut off by Discord).
   it('/trades in chat: the ids, the fee and its coin per fill, a page within the message limits', async () => {
+    const { ds, redis } = app.rt;
+    const instrument = (symbol: string) => app.rt.exchange.instrument(symbol);
     const commands = new ChatCommands({
-      ds: app.rt.ds,
-      redis: app.rt.redis,
-      prefix: app.rt.config.QUEUE_PREFIX,
       grids: app.rt.grids,
       risk: app.rt.risk,
       views: app.rt.views,
+      reports: new Reports({
+        store: new PgReportStore(ds),
+        keyChecks: new PgApiKeyChecks(ds),
+        pnl: app.rt.views,
+        alerts: new PgAlertStore(ds),
+      }),
+      backtests: new Backtests({ candles: new StoredCandles(ds), instrument }),
+      symbols: new SymbolSuggestions({ market: app.rt.symbols, store: new PgReportStore(ds) }),
       market: app.rt.market,
       prices: app.rt.prices,
-      instrument: (symbol) => app.rt.exchange.instrument(symbol),
-      symbols: app.rt.symbols,
-      prefs: new NotifyPrefs(app.rt.ds),
+      instrument,
+      audit: new PgAuditLog(ds),
+      confirmations: new RedisConfirmations(redis, app.rt.config.QUEUE_PREFIX),
+      prefs: new PgNotifyPrefs(ds),
       mode: 'paper',
       version: 'test',
       roles: { telegram: { operators: ['1'], readonly: [] }, discord: { operators: [], readonly: ['2'] } },

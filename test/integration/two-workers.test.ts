@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/actor.js';
 import { ExecutionRouter } from '../../src/app/execution-router.js';
 import { openDatabase } from '../../src/db/data-source.js';
+import { PgGridStore } from '../../src/db/grid-store.js';
 import { PaperExchange } from '../../src/exchange/paper/paper-exchange.js';
 import { simulatedInstrument } from '../../src/market/instruments.js';
 import { settle, startTestApp, type TestApp } from '../support/app.js';
@@ -57,7 +58,11 @@ describe('two workers on one grid', () => {
       takerFee: '0.001',
       openingQuoteBalance: '1000000',
     });
-    const router = new ExecutionRouter(a.rt.ds, { publish: async () => undefined }, () => 'USDT');
+    const router = new ExecutionRouter(
+      new PgGridStore(a.rt.ds),
+      { publish: async () => undefined },
+      () => 'USDT',
+    );
     let seq = 10;
     for (const price of ['3640', '3620', '3660', '3600', '3690', '3580', '3700', '3610', '3655']) {
       const executions = await market.onPrice('ETHUSDT', ++seq, price);

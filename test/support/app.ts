@@ -1,19 +1,25 @@
 import type { Job, Queue } from 'bullmq';
 import type { Chat } from '../../src/bot/start.js';
+import { type App, createApp, type Role } from '../../src/composition/app.js';
+import { startNotifier } from '../../src/composition/bot-role.js';
+import { startWorker } from '../../src/composition/worker-role.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { createRuntime, type Runtime, type Services, startNotifier, startWorker } from '../../src/runtime.js';
 import { REDIS_URL } from './services.js';
 
+/**
+ * The harness: the whole composed app, so a test can assert on what the surfaces never see (the store, the queues,
+ * the paper exchange's book), with the roles it asked for.
+ */
 export interface TestApp {
-  readonly rt: Runtime;
-  readonly worker: Services | null;
+  readonly rt: App;
+  readonly worker: Role | null;
   /** The bot role (chat transports, notification delivery), when asked for. */
-  readonly bot: (Services & { chat: Chat }) | null;
+  readonly bot: (Role & { chat: Chat }) | null;
   close(): Promise<void>;
 }
 
-/** The real runtime on a test database and queue prefix; prices are driven by the test (MARKET_DATA=none). */
+/** The real app on a test database and queue prefix; prices are driven by the test (MARKET_DATA=none). */
 export async function startTestApp(options: {
   databaseUrl: string;
   prefix: string;
@@ -32,7 +38,7 @@ export async function startTestApp(options: {
     ...options.env,
   });
   const log = createLogger({ level: config.LOG_LEVEL, format: 'json', isTty: false });
-  const rt = await createRuntime(config, log);
+  const rt = await createApp(config, log);
   const worker = options.worker === false ? null : await startWorker(rt);
   const bot = options.bot ? await startNotifier(rt) : null;
   return {
@@ -60,7 +66,7 @@ export async function startTestApp(options: {
 let priceSeq = 0;
 
 /** A price reaches the market: the paper exchange matches on it and the grids see it, as the feed would do. */
-export async function movePrice(rt: Runtime, symbol: string, price: string): Promise<void> {
+export async function movePrice(rt: App, symbol: string, price: string): Promise<void> {
   priceSeq += 1;
   await rt.queues.prices.add('price', {
     symbol,
@@ -72,7 +78,7 @@ export async function movePrice(rt: Runtime, symbol: string, price: string): Pro
 }
 
 /** Waits until no job is waiting or running and no order is on its way to the exchange. */
-export async function settle(rt: Runtime, timeoutMs = 15_000): Promise<void> {
+export async function settle(rt: App, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let quietRounds = 0;
   while (Date.now() < deadline) {
@@ -97,7 +103,7 @@ export async function settle(rt: Runtime, timeoutMs = 15_000): Promise<void> {
   throw new Error('the app did not settle');
 }
 
-export async function failedJobs(rt: Runtime): Promise<Job[]> {
+export async function failedJobs(rt: App): Promise<Job[]> {
   return (await Promise.all(Object.values(rt.queues).map((q) => q.getFailed()))).flat();
 }
 
@@ -105,7 +111,7 @@ export async function failedJobs(rt: Runtime): Promise<Job[]> {
  * The grid most tests trade: BTCUSDT from 90,000 to 110,000 in 10 lines of 2,000, 10,000 invested, started at a price
  * of 100,000 (five buys below, five cells bought at start). Returns its id once its orders are out.
  */
-export async function startBtcGrid(rt: Runtime, overrides: Record<string, unknown> = {}): Promise<string> {
+export async function startBtcGrid(rt: App, overrides: Record<string, unknown> = {}): Promise<string> {
   await movePrice(rt, 'BTCUSDT', '100000');
   const g = await rt.grids.create(
     { id: 'test-setup', via: 'cli', role: 'operator' },

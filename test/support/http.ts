@@ -1,6 +1,7 @@
+import { httpServices } from '../../src/composition/api-role.js';
+import type { App } from '../../src/composition/app.js';
 import type { Config } from '../../src/config.js';
 import { buildHttpServer, type HttpServer } from '../../src/http/server.js';
-import type { Runtime } from '../../src/runtime.js';
 
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
 export const READONLY_TOKEN = 'readonly-token-for-tests-0123456789';
@@ -25,10 +26,10 @@ export interface TestHttp {
  * server only (another passphrase, an allowlist), so one runtime serves several variants.
  */
 export async function startTestHttp(
-  rt: Runtime,
+  rt: App,
   config: Partial<Record<keyof Config, unknown>> = {},
 ): Promise<TestHttp> {
-  const server = buildHttpServer({ ...rt, config: { ...rt.config, ...config } as Config });
+  const server = buildHttpServer(httpServices({ ...rt, config: { ...rt.config, ...config } as Config }));
   const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
   return { url, server, close: () => server.close() };
 }

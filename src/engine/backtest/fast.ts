@@ -18,8 +18,9 @@ import type { BacktestResult, EquitySeries, StopOutcome } from './result.js';
  * With buy fees in base every grid buy delivers the same whole lots and dust (fees.ts), and each start cell its own
  * fixed lots, so counts still determine the ledger.
  *
- * test/unit/backtest-differential.test.ts proves this loop equal, figure for figure, to driving the general engine
- * step() through the paper matching model (engine/backtest/reference.ts) on real candles.
+ * It does not call engine/matching.ts (that would cost the per-segment scan this loop exists to avoid);
+ * test/unit/engine/backtest-differential.test.ts proves it equal, figure for figure, to driving the general engine
+ * step() through matching.ts (engine/backtest/reference.ts), on 200 seeded random cases over walks and real candles.
  */
 export interface FastRun {
   readonly result: BacktestResult;

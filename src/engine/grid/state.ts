@@ -62,6 +62,11 @@ export interface Ledger {
   readonly sells: number;
 }
 
+/**
+ * A grid's whole engine state. It is stored as JSON with a schema version and parsed on load
+ * (src/db/grid-state-schema.ts, which the build holds to this type): a change of shape here needs a new version
+ * and an upgrade of the stored states there.
+ */
 export interface GridState {
   readonly gridId: string;
   readonly params: GridParams;

@@ -5,6 +5,7 @@ import { planGrid } from './plan.js';
 import type { BaseLot, Cell, GridState, OpenOrder, Side, StopReason } from './state.js';
 
 export interface StepOutput {
+  /** The state given, the very same object, when the event changed nothing (ignored, a repeat): nothing to write. */
   readonly state: GridState;
   readonly commands: readonly GridCommand[];
   readonly notes: readonly GridNote[];
@@ -41,13 +42,19 @@ class StepRun {
   private readonly commands: GridCommand[] = [];
   private readonly notes: GridNote[] = [];
 
-  constructor(state: GridState) {
-    this.s = state;
-    this.cells = state.cells.slice();
+  constructor(private readonly initial: GridState) {
+    this.s = initial;
+    this.cells = initial.cells.slice();
   }
 
   output(): StepOutput {
-    return { state: { ...this.s, cells: this.cells }, commands: this.commands, notes: this.notes };
+    // Every change replaces the state or a cell, never mutates one: untouched references mean nothing changed.
+    const unchanged =
+      this.s === this.initial &&
+      this.cells.length === this.initial.cells.length &&
+      this.cells.every((cell, c) => cell === this.initial.cells[c]);
+    const state = unchanged ? this.initial : { ...this.s, cells: this.cells };
+    return { state, commands: this.commands, notes: this.notes };
   }
 
   apply(event: GridEvent): void {
@@ -137,12 +144,12 @@ class StepRun {
 
   private sellBase(): void {
     if (this.s.status !== 'stopped') return this.ignore('sell-base', `the grid is ${this.s.status}`);
-    this.s = { ...this.s, sellingOff: true };
+    if (!this.s.sellingOff) this.s = { ...this.s, sellingOff: true };
     this.placeExitIfNeeded();
   }
 
   private price(price: number): void {
-    this.s = { ...this.s, lastPrice: price };
+    if (this.s.lastPrice !== price) this.s = { ...this.s, lastPrice: price };
     const plan = this.s.plan;
     if (!plan || (this.s.status !== 'running' && this.s.status !== 'paused')) return;
     if (plan.stopLoss !== null && price <= plan.stopLoss) this.stop('stop-loss');

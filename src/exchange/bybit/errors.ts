@@ -1,44 +1,21 @@
-/**
- * What a failed Bybit call means for the caller. `rejected`: the exchange refused and nothing happened. `ambiguous`:
- * no answer (timeout, 5xx, connection reset), so the effect may or may not have happened: an order's fate must be
- * looked up by its client order id before any retry. `rate-limited`: wait and retry. `auth`: a human must fix
- * something (key, secret, clock).
- */
-export type BybitFailure =
-  | {
-      readonly kind: 'rejected';
-      readonly reason:
-        | 'insufficient-balance'
-        | 'below-minimum'
-        | 'off-tick'
-        | 'off-step'
-        | 'duplicate-order'
-        | 'unknown-order'
-        | 'unknown-symbol'
-        | 'too-many-orders'
-        | 'bad-request'
-        | 'other';
-    }
-  | { readonly kind: 'ambiguous'; readonly cause: 'timeout' | 'http-5xx' | 'connection' }
-  | { readonly kind: 'rate-limited'; readonly retryAfterMs: number }
-  | {
-      readonly kind: 'auth';
-      readonly reason: 'bad-key' | 'bad-signature' | 'clock-skew' | 'permission' | 'ip-banned';
-    };
+import { ExchangeError, type ExchangeFailure } from '../exchange.js';
 
-export class BybitError extends Error {
+/**
+ * What a failed Bybit call means for the caller: the exchange-neutral failure kinds (exchange.ts), into which Bybit's
+ * retCodes and HTTP statuses are mapped here, at the only code that sees them.
+ */
+export type BybitFailure = ExchangeFailure;
+
+/** An ExchangeError that also keeps what Bybit said: its retCode and the HTTP status, for logs and tests. */
+export class BybitError extends ExchangeError {
   override readonly name = 'BybitError';
   constructor(
-    readonly failure: BybitFailure,
+    failure: BybitFailure,
     message: string,
     readonly retCode: number | null = null,
     readonly httpStatus: number | null = null,
   ) {
-    super(message);
-  }
-
-  get retryable(): boolean {
-    return this.failure.kind === 'ambiguous' || this.failure.kind === 'rate-limited';
+    super(failure, message, failure.kind === 'auth' ? explainAuthFailure(failure.reason) : null);
   }
 }
 

@@ -1,26 +1,29 @@
-import type { ApiKeyInfo } from './api.js';
+import type { ApiKeyInspector, KeyVerdict } from '../../app/ports/api-key.js';
+import type { ApiKeyInfo, BybitApi } from './api.js';
 
 /** What a spot grid needs from a key: spot trading, nothing else. */
 const NEEDED: Readonly<Record<string, readonly string[]>> = { Spot: ['SpotTrade'] };
 
-/** How soon an expiring key is said to expire (days), at start and in the daily report. */
-export const KEY_EXPIRY_WARN_DAYS = 14;
-
 const SAFE_KEY = 'create a key with Spot trade permission (SpotTrade) and no Wallet permissions';
 
-export interface KeyVerdict {
-  /** The one line that stops the start, or null. */
-  readonly refusal: string | null;
-  /** Lines said at start and in the daily report, the expiry excepted (it counts down: see expiryWarning). */
-  readonly warnings: readonly string[];
-  /** Days left before the key expires, when it expires at all. */
-  readonly deadlineDay: number | null;
+/** The key's info from GET /v5/user/query-api, judged here: the app sees verdicts, never Bybit's permission names. */
+export class BybitKeyInspector implements ApiKeyInspector {
+  constructor(
+    private readonly api: Pick<BybitApi, 'apiKeyInfo'>,
+    /** The host the key belongs to, named in the lines. */
+    private readonly host: string,
+  ) {}
+
+  async inspect(): Promise<KeyVerdict> {
+    return judgeApiKey(await this.api.apiKeyInfo(), this.host);
+  }
 }
 
 /**
  * Judges a key by what GET /v5/user/query-api says of it. Refused: a key that can move funds off the exchange
  * (Wallet: Withdraw) and a key that cannot trade spot (read-only, or without SpotTrade). Warned about: permissions a
- * spot grid does not need, no IP binding, and an expiry within KEY_EXPIRY_WARN_DAYS. `where` names the host.
+ * spot grid does not need and no IP binding; the expiry is given in days (the app says it when it nears). `where` names
+ * the host.
  */
 export function judgeApiKey(info: ApiKeyInfo, where: string): KeyVerdict {
   const key = `the Bybit API key for ${where}`;
@@ -56,11 +59,4 @@ export function judgeApiKey(info: ApiKeyInfo, where: string): KeyVerdict {
   const deadlineDay =
     expires && typeof info.deadlineDay === 'number' && info.deadlineDay >= 0 ? info.deadlineDay : null;
   return { refusal, warnings, deadlineDay };
-}
-
-/** The expiry line, once fewer than KEY_EXPIRY_WARN_DAYS days are left; null before. */
-export function expiryWarning(daysLeft: number | null, where: string): string | null {
-  if (daysLeft === null || daysLeft > KEY_EXPIRY_WARN_DAYS) return null;
-  const when = daysLeft <= 0 ? 'today' : daysLeft === 1 ? 'in 1 day' : `in ${daysLeft} days`;
-  return `the Bybit API key for ${where} expires ${when}: every call fails after that; create a new one bound to this server's IP (such keys do not expire)`;
 }

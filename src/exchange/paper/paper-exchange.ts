@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { withTransaction } from '../../db/transactions.js';
+import { segmentCross } from '../../engine/matching.js';
 import { Dec, decText, isMultipleOf } from '../../engine/money.js';
 import type {
   Balance,
@@ -51,10 +52,11 @@ interface ExecutionRow {
 
 /**
  * A simulated exchange whose book and balances live in Postgres tables of their own, so they outlive a crash of the
- * bot as a real exchange would. Orders fill by the engine's fill model: on each price update the path from the last
- * price to the new one fills every resting order it crosses, at the order's own price, with the maker fee; a market
- * order (or a limit that crosses the last price) fills at once with the taker fee. Fees are taken as Bybit spot takes
- * them (see spotFeeInBase): a buy's in the base coin, a sell's in quote, so paper P/L predicts live P/L.
+ * bot as a real exchange would. Orders fill by the engine's fill model (engine/matching.ts: segmentCross): on each
+ * price update the path from the last price to the new one fills every resting order it crosses, at the order's own
+ * price, with the maker fee; a market order (or a limit that crosses the last price) fills at once with the taker
+ * fee. Fees are taken as Bybit spot takes them (see spotFeeInBase): a buy's in the base coin, a sell's in quote, so
+ * paper P/L predicts live P/L.
  */
 export class PaperExchange implements Exchange {
   readonly name = 'paper';
@@ -280,22 +282,12 @@ export class PaperExchange implements Exchange {
         [symbol, price],
       )) as { last_price: string; last_seq: string }[];
       if (Number(market!.last_seq) >= seq) return;
-      const from = new Dec(market!.last_price);
-      const to = new Dec(price);
-      let crossed: OrderRow[] = [];
-      if (to.lt(from)) {
-        crossed = await m.query(
-          `SELECT * FROM paper_order WHERE symbol = $1 AND status = 'open' AND side = 'buy' AND type = 'limit'
-             AND price >= $2 AND price <= $3 ORDER BY price DESC FOR UPDATE`,
-          [symbol, price, market!.last_price],
-        );
-      } else if (to.gt(from)) {
-        crossed = await m.query(
-          `SELECT * FROM paper_order WHERE symbol = $1 AND status = 'open' AND side = 'sell' AND type = 'limit'
-             AND price >= $2 AND price <= $3 ORDER BY price ASC FOR UPDATE`,
-          [symbol, market!.last_price, price],
-        );
-      }
+      // The engine's fill model decides which resting orders the move fills (side, inclusive price range, order met);
+      // the book's index finds them.
+      const cross = segmentCross(market!.last_price, price, (x, y) => new Dec(x).cmp(y));
+      const crossed: OrderRow[] = cross
+        ? await m.query(CROSSED[cross.side], [symbol, cross.low, cross.high])
+        : [];
       if (crossed.length > 0) await this.lockBalances(m, instrument);
       for (const order of crossed) {
         executions.push(await this.fill(m, order, instrument, new Dec(order.price!), true, true));
@@ -441,6 +433,18 @@ export function spotFeeInBase(side: 'buy' | 'sell', isMaker: boolean, rate: Dec)
   const rebate = isMaker && rate.isNegative();
   return side === 'buy' ? !rebate : rebate;
 }
+
+/**
+ * The resting limits of one side whose price lies in [$2, $3], in the order matching.ts's segmentCross says the path
+ * meets them (buys highest first, sells lowest first), locked for the fill. The partial index paper_order_book
+ * serves both.
+ */
+const CROSSED: Readonly<Record<'buy' | 'sell', string>> = {
+  buy: `SELECT * FROM paper_order WHERE symbol = $1 AND status = 'open' AND side = 'buy' AND type = 'limit'
+             AND price >= $2 AND price <= $3 ORDER BY price DESC FOR UPDATE`,
+  sell: `SELECT * FROM paper_order WHERE symbol = $1 AND status = 'open' AND side = 'sell' AND type = 'limit'
+             AND price >= $2 AND price <= $3 ORDER BY price ASC FOR UPDATE`,
+};
 
 function toExchangeOrder(r: OrderRow): ExchangeOrder {
   return {

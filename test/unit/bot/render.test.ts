@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { digestReply } from '../../../src/app/notifications.js';
 import { discordEscape, discordMessage, slashCommands } from '../../../src/bot/discord.js';
-import { digestReply } from '../../../src/bot/notifications.js';
 import { splitText } from '../../../src/bot/reply.js';
 import { destinations } from '../../../src/bot/start.js';
 import { telegramText } from '../../../src/bot/telegram.js';

@@ -111,7 +111,8 @@ describe('grid engine step()', () => {
       const once = step(s, e);
       const twice = step(once.state, e);
       expect(twice.commands, `${e.kind} replayed`).toEqual([]);
-      expect(twice.state, `${e.kind} replayed`).toEqual(once.state);
+      // The very same object: the caller writes nothing and announces nothing for a repeat.
+      expect(twice.state, `${e.kind} replayed`).toBe(once.state);
       s = once.state;
     }
     expect(s.status).toBe('stopped');
@@ -214,11 +215,49 @@ describe('grid engine step()', () => {
   it('ignores a fill larger than the order and a fill for an order it does not know', () => {
     const s0 = run(started().state, fill('g1-s0', 'e0', '160', 312)).state;
     const over = step(s0, fill('g1-0-1', 'e1', '100', 157));
-    expect(over.state).toEqual(s0);
+    expect(over.state).toBe(s0);
     expect(over.notes).toEqual([{ kind: 'overfill', clientOrderId: 'g1-0-1', execId: 'e1' }]);
     const unknown = step(s0, fill('other-1-1', 'e2', '100', 1));
-    expect(unknown.state).toEqual(s0);
+    expect(unknown.state).toBe(s0);
     expect(unknown.notes).toEqual([{ kind: 'unknown-order', clientOrderId: 'other-1-1' }]);
+  });
+
+  // Protects the processor's "nothing changed" check (no commit, no version bump, no message): an ignored event or one
+  // that changes nothing returns the state it was given, and an event that changes anything returns a new one.
+  it('returns the same state object for an event it ignores or that changes nothing', () => {
+    const created = createGridState('g1', params);
+    const running = run(started().state, fill('g1-s0', 'e0', '160', 312)).state;
+    const paused = run(running, { kind: 'pause' }).state;
+    const killed = run(running, { kind: 'stop', by: 'kill' }).state;
+    const sellingOff = run(killed, { kind: 'sell-base' }).state;
+    const unchanged: [string, GridState, GridEvent][] = [
+      ['start a running grid', running, { kind: 'start', price: px('160') }],
+      ['pause a paused grid', paused, { kind: 'pause' }],
+      ['pause a created grid', created, { kind: 'pause' }],
+      ['resume a running grid', running, { kind: 'resume' }],
+      ['stop a stopped grid', killed, { kind: 'stop' }],
+      ['sell off a running grid', running, { kind: 'sell-base' }],
+      ['sell off a grid selling off, its exit out', sellingOff, { kind: 'sell-base' }],
+      ['the last price again', running, { kind: 'price', price: running.lastPrice! }],
+      ['cancel an order it does not have', running, { kind: 'cancelled', clientOrderId: 'g1-9-9' }],
+      [
+        'refuse an order it does not have',
+        running,
+        { kind: 'rejected', clientOrderId: 'g1-9-9', reason: 'x' },
+      ],
+    ];
+    for (const [what, state, event] of unchanged) {
+      const out = step(state, event);
+      expect(out.state, what).toBe(state);
+      expect(out.commands, what).toEqual([]);
+    }
+    for (const [what, state, event] of [
+      ['a new price', running, { kind: 'price', price: px('161') }],
+      ['a pause', running, { kind: 'pause' }],
+      ['a resume', paused, { kind: 'resume' }],
+    ] as [string, GridState, GridEvent][]) {
+      expect(step(state, event).state, what).not.toBe(state);
+    }
   });
 
   it('refuses to start a grid whose quantity per grid is below the minimum, naming the figures', () => {

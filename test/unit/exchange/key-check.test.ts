@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { expiryWarning } from '../../../src/app/api-key-check.js';
 import { ApiKeyInfo } from '../../../src/exchange/bybit/api.js';
-import { expiryWarning, judgeApiKey } from '../../../src/exchange/bybit/key-check.js';
+import { judgeApiKey } from '../../../src/exchange/bybit/key-check.js';
 
 const HOST = 'api.bybit.com';
 

@@ -1,4 +1,4 @@
-import type { GridEvent } from '../engine/grid/events.js';
+import type { GridEvent } from '../../engine/grid/events.js';
 
 /** Where a grid event goes to be applied, in order, at least once (BullMQ in the app, a direct call in tests). */
 export interface GridEventBus {
@@ -7,7 +7,7 @@ export interface GridEventBus {
 
 export type NotificationCategory = 'fills' | 'lifecycle' | 'risk' | 'tradingview' | 'report' | 'error';
 
-/** A message for the humans: transports (console now, chat later) render it. */
+/** A message for the humans: the log, the chat transports and the outgoing webhook each render it. */
 export interface Notification {
   readonly category: NotificationCategory;
   readonly title: string;

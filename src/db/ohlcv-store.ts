@@ -1,18 +1,30 @@
 import type { DataSource } from 'typeorm';
+import {
+  type CandleQuery,
+  type CandleRange,
+  type CandleSource,
+  CandlesUnavailable,
+} from '../app/ports/candles.js';
 import { allocateCandles, type CandleSeries, sliceCandles } from '../engine/candles.js';
 import { MoneyError, toPriceUnits } from '../engine/money.js';
+import { isPgError, PG } from './pg-errors.js';
 
-export interface CandleRange {
-  readonly symbol: string;
-  readonly interval: string;
-  /** Candles opening in [fromMs, toMs). */
-  readonly fromMs: number;
-  readonly toMs: number;
-}
+export type { CandleRange };
 
 /** The store holds no candle in the range asked for (or one that cannot be a price); the message says what to run. */
-export class StoredCandlesError extends Error {
+export class StoredCandlesError extends CandlesUnavailable {
   override readonly name = 'StoredCandlesError';
+}
+
+/** The backtests' candle source over the store (`data fetch` fills it); files are the CLI's alone. */
+export class StoredCandles implements CandleSource {
+  constructor(private readonly ds: DataSource) {}
+
+  load(query: CandleQuery): Promise<CandleSeries> {
+    if (query.kind !== 'store')
+      return Promise.reject(new CandlesUnavailable('backtests here read stored candles, not files'));
+    return loadCandles(this.ds, query);
+  }
 }
 
 /** Rows read per query: a year of 1-minute candles is read in pieces rather than as 525,600 row objects at once. */
@@ -63,7 +75,7 @@ export async function loadCandles(ds: DataSource, range: CandleRange): Promise<C
       )
       .catch((e: unknown) => {
         // A database nothing has been fetched into may not be migrated yet.
-        if ((e as { code?: string }).code === '42P01') {
+        if (isPgError(e, PG.undefinedTable)) {
           throw new StoredCandlesError(noCandlesMessage(range, 'the database has no ohlcv table yet'));
         }
         throw e;
@@ -106,4 +118,38 @@ function grow(c: CandleSeries, used: number, capacity: number): CandleSeries {
   next.low.set(c.low.subarray(0, used));
   next.close.set(c.close.subarray(0, used));
   return next;
+}
+
+/** Candles as Bybit sends them (open time ms, open, high, low, close, volume), in one multi-row upsert; returns how
+ * many rows it wrote. */
+export async function upsertCandles(
+  ds: DataSource,
+  symbol: string,
+  interval: string,
+  klines: readonly (readonly [number, string, string, string, string, string])[],
+): Promise<number> {
+  const rows = (await ds.query(
+    `WITH written AS (
+       INSERT INTO ohlcv (symbol, "interval", open_time, open, high, low, close, volume)
+       SELECT $1, $2, timestamptz 'epoch' + k.t * interval '1 millisecond', k.o, k.h, k.l, k.c, k.v
+       FROM unnest($3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[])
+         AS k(t, o, h, l, c, v)
+       ON CONFLICT (symbol, "interval", open_time) DO UPDATE
+         SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+             volume = EXCLUDED.volume
+       RETURNING 1
+     )
+     SELECT count(*)::int AS n FROM written`,
+    [
+      symbol,
+      interval,
+      klines.map((k) => String(k[0])),
+      klines.map((k) => k[1]),
+      klines.map((k) => k[2]),
+      klines.map((k) => k[3]),
+      klines.map((k) => k[4]),
+      klines.map((k) => k[5]),
+    ],
+  )) as [{ n: number }];
+  return rows[0].n;
 }

@@ -1,44 +1,27 @@
 import { createHmac } from 'node:crypto';
-import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
-import { z } from 'zod';
-import type { Notification } from '../app/ports.js';
-import { NotificationPayload } from '../jobs/payloads.js';
 import type { Logger } from '../log/logger.js';
-import type { NotifyPrefs } from './notify-prefs.js';
-import type { Reply } from './reply.js';
-import { RetryLater, Undeliverable } from './telegram.js';
+import type { Notification } from './ports/core.js';
+import {
+  DeliveryAbandoned,
+  type DeliveryJob,
+  DeliveryPostponed,
+  type DeliveryQueue,
+  type Destination,
+  type DigestBuffer,
+  type NotificationFailures,
+  type NotifyPrefs,
+  type OutgoingMessage,
+  RetryLater,
+  type Senders,
+  Undeliverable,
+} from './ports/notifications.js';
 
-export type Destination =
-  | {
-      readonly kind: 'telegram';
-      readonly id: string;
-      readonly chatId: string;
-      readonly topicId?: number;
-      readonly userId?: string;
-    }
-  | { readonly kind: 'discord'; readonly id: string; readonly channelId: string }
-  | { readonly kind: 'webhook'; readonly id: string; readonly url: string; readonly secret: string };
-
-export interface Senders {
-  telegram?: (chatId: string, reply: Reply, topicId?: number) => Promise<void>;
-  discord?: (channelId: string, reply: Reply) => Promise<void>;
-}
-
-const DeliveryPayload = z.object({
-  destination: z.string(),
-  notification: NotificationPayload.optional(),
-  /** A digest: the fills drained from the destination's buffer, kept on the job so a retry sends the same ones. */
-  digest: z.array(NotificationPayload).optional(),
-});
-
-export function notificationReply(n: Notification): Reply {
+export function notificationReply(n: Notification): OutgoingMessage {
   return { title: n.title, lines: n.lines, severity: n.severity };
 }
 
 /** Many fills in one message: a count per grid, then the fills themselves (as many as fit). */
-export function digestReply(items: readonly Notification[]): Reply {
+export function digestReply(items: readonly Notification[]): OutgoingMessage {
   if (items.length === 1) return notificationReply(items[0]!);
   const byGrid = new Map<string, number>();
   for (const n of items) byGrid.set(n.gridId ?? '?', (byGrid.get(n.gridId ?? '?') ?? 0) + 1);
@@ -54,6 +37,11 @@ export function digestReply(items: readonly Notification[]): Reply {
   };
 }
 
+/** The key notification_failure holds for a delivery: a digest's job id, or the notification's own key. */
+export function failureKey(job: { name: string; id: string; notificationKey: string | null }): string {
+  return job.name === 'digest' ? `digest-${job.id}` : (job.notificationKey ?? '');
+}
+
 /**
  * Where notifications go and how they get there. Every notification becomes one delivery job per destination (a job
  * id per destination and key: delivered once each, retried on its own); fills to a destination within the digest
@@ -63,17 +51,16 @@ export function digestReply(items: readonly Notification[]): Reply {
 export class NotificationRouter {
   constructor(
     private readonly deps: {
-      ds: DataSource;
-      redis: Redis;
-      prefix: string;
-      deliveries: Queue;
+      deliveries: DeliveryQueue;
+      digests: DigestBuffer;
+      failures: NotificationFailures;
       destinations: readonly Destination[];
-      prefs: NotifyPrefs;
+      prefs: Pick<NotifyPrefs, 'muted'>;
       senders: Senders;
       digestMs: number;
       log: Logger;
       /** Draws a notification's chart at delivery; null when there is nothing to draw. */
-      chart?: (kind: NonNullable<Notification['chart']>) => Promise<Reply['image'] | null>;
+      chart?: (kind: NonNullable<Notification['chart']>) => Promise<OutgoingMessage['image'] | null>;
       fetch?: typeof fetch;
     },
   ) {}
@@ -84,86 +71,72 @@ export class NotificationRouter {
 
   /** A notification from the queue: fanned out to its destinations. */
   async route(n: Notification): Promise<void> {
-    const { deliveries, redis, prefix, digestMs, prefs } = this.deps;
+    const { deliveries, digests, digestMs, prefs } = this.deps;
     for (const d of this.deps.destinations) {
       if (d.kind === 'telegram' && d.userId && n.severity !== 'critical') {
         if ((await prefs.muted('telegram', d.userId)).includes(n.category)) continue;
       }
       if (n.category === 'fills' && digestMs > 0) {
-        await redis.rpush(`${prefix}:digest:${d.id}`, JSON.stringify(n));
+        await digests.push(d.id, n);
         await this.scheduleDigest(d.id);
         continue;
       }
-      await deliveries.add(
-        'deliver',
-        { destination: d.id, notification: n },
-        { jobId: `dl-${d.id}-${n.key}` },
-      );
+      await deliveries.deliver(d.id, n);
     }
   }
 
   private async scheduleDigest(destinationId: string): Promise<void> {
-    const window = Math.floor(Date.now() / this.deps.digestMs);
-    await this.deps.deliveries.add(
-      'digest',
-      { destination: destinationId },
-      { jobId: `dg-${destinationId}-${window}`, delay: (window + 1) * this.deps.digestMs - Date.now() },
-    );
+    const now = Date.now();
+    const window = Math.floor(now / this.deps.digestMs);
+    await this.deps.deliveries.digest(destinationId, window, (window + 1) * this.deps.digestMs - now);
   }
 
-  /** A delivery job. */
-  async deliver(job: Job, token?: string): Promise<void> {
-    const data = DeliveryPayload.parse(job.data);
-    const d = this.destination(data.destination);
+  /**
+   * A delivery job. Throws DeliveryPostponed when the destination asked to wait (the job is back in the queue), and
+   * DeliveryAbandoned when it will never take the message (recorded first).
+   */
+  async deliver(job: DeliveryJob): Promise<void> {
+    const d = this.destination(job.destination);
     if (!d) {
-      this.deps.log.warn(`notification for ${data.destination}, which is no longer configured: dropped`);
+      this.deps.log.warn(`notification for ${job.destination}, which is no longer configured: dropped`);
       return;
     }
-    let items = data.digest as Notification[] | undefined;
+    let items = job.digest;
     if (job.name === 'digest' && !items) {
-      const key = `${this.deps.prefix}:digest:${d.id}`;
-      const [[, raw]] = (await this.deps.redis.multi().lrange(key, 0, -1).del(key).exec()) as [
-        [unknown, string[]],
-      ];
-      const seen = new Set<string>();
-      const drained = raw
-        .map((r) => NotificationPayload.parse(JSON.parse(r)))
-        .filter((n) => !seen.has(n.key) && seen.add(n.key));
-      await job.updateData({ ...data, digest: drained });
+      const drained = await this.deps.digests.drain(d.id);
+      await job.keepDigest(drained);
       if (drained.length === 0) return;
-      items = drained as Notification[];
+      items = drained;
     }
-    const single = data.notification as Notification | undefined;
+    const single = job.notification;
     const image = !items && single?.chart && this.deps.chart ? await this.deps.chart(single.chart) : null;
     const reply = items ? digestReply(items) : { ...notificationReply(single!), ...(image ? { image } : {}) };
-    const key = items ? `digest-${job.id}` : (data.notification as Notification).key;
+    const key = items ? `digest-${job.id}` : single!.key;
     try {
       await this.send(d, reply, key);
     } catch (e) {
-      if (e instanceof RetryLater && token) {
-        await job.moveToDelayed(Date.now() + e.afterMs, token);
-        throw new DelayedError();
-      }
-      const final = e instanceof Undeliverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (e instanceof RetryLater && (await job.postpone(Date.now() + e.afterMs)))
+        throw new DeliveryPostponed();
+      const final = e instanceof Undeliverable || job.attemptsMade + 1 >= job.attempts;
       if (final) {
-        await this.deps.ds.query(
-          `INSERT INTO notification_failure (destination, notification_key, title, reason) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (destination, notification_key) DO NOTHING`,
-          [d.id, key, reply.title, (e as Error).message],
-        );
+        await this.deps.failures.record({
+          destination: d.id,
+          key,
+          title: reply.title,
+          reason: (e as Error).message,
+        });
         this.deps.log.error(
           `notification "${reply.title}" to ${d.id} undeliverable: ${(e as Error).message}`,
         );
-        throw new UnrecoverableError((e as Error).message);
+        throw new DeliveryAbandoned((e as Error).message);
       }
       throw e;
     }
     // Fills that arrived while this digest was being sent wait for the next window, which this schedules.
-    if (items && (await this.deps.redis.llen(`${this.deps.prefix}:digest:${d.id}`)) > 0)
-      await this.scheduleDigest(d.id);
+    if (items && (await this.deps.digests.waiting(d.id))) await this.scheduleDigest(d.id);
   }
 
-  private async send(d: Destination, reply: Reply, key: string): Promise<void> {
+  private async send(d: Destination, reply: OutgoingMessage, key: string): Promise<void> {
     switch (d.kind) {
       case 'telegram': {
         if (!this.deps.senders.telegram) throw new Error('Telegram is not running in this process');
@@ -179,7 +152,11 @@ export class NotificationRouter {
   }
 
   /** The outgoing webhook: JSON, signed with HMAC-SHA256 of the exact body, so any push relay can check it. */
-  private async post(d: Extract<Destination, { kind: 'webhook' }>, reply: Reply, key: string): Promise<void> {
+  private async post(
+    d: Extract<Destination, { kind: 'webhook' }>,
+    reply: OutgoingMessage,
+    key: string,
+  ): Promise<void> {
     const body = JSON.stringify({ key, title: reply.title, lines: reply.lines, severity: reply.severity });
     const signature = createHmac('sha256', d.secret).update(body).digest('hex');
     const res = await (this.deps.fetch ?? fetch)(d.url, {
