@@ -61,7 +61,7 @@ export function httpServices(app: App): HttpServices {
 /** Retrying failed deliveries, audited: the API's and the CLI's. */
 export function deliveries(app: App): Deliveries {
   return new Deliveries({
-    queue: new BullDeliveryQueue(app.queues[QUEUES.deliveries]),
+    queue: new BullDeliveryQueue(app.queues[QUEUES.deliveries], app.jobTag),
     failures: new PgNotificationFailures(app.ds),
     audit: new PgAuditLog(app.ds),
   });

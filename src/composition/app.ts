@@ -21,6 +21,11 @@ export interface App extends Connections, ExchangeSetup, AppServices {
   readonly symbols: readonly string[];
   /** The Redis prefix of this database's own keys (risk figures, price checks, prices, the kill flag). */
   readonly scope: string;
+  /**
+   * This database's tag in job ids (the first 8 characters of its install id): keys restart with a new database
+   * (grid g1, incident 1), and BullMQ drops a job whose id a Redis that served an old database still holds.
+   */
+  readonly jobTag: string;
   /** Outcomes of every exchange call, for the error rate the risk worker reads. */
   readonly callStats: CallStatsRecorder;
 }
@@ -52,9 +57,10 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
       log,
     );
     const callStats = new CallStatsRecorder(new RedisCallStats(conns.redis, scope));
+    const jobTag = scope.slice(scope.lastIndexOf(':db:') + 4).slice(0, 8);
     const ex = await openExchange(config, { ds: conns.ds, symbols, callStats, log });
-    const services = await createServices(config, log, conns, ex, { scope, callStats });
-    return { config, log, symbols, scope, callStats, ...conns, ...ex, ...services };
+    const services = await createServices(config, log, conns, ex, { scope, callStats, jobTag });
+    return { config, log, symbols, scope, jobTag, callStats, ...conns, ...ex, ...services };
   } catch (e) {
     await conns.close();
     throw e;

@@ -35,7 +35,7 @@ export function chatServices(app: App): ChatServices {
     audit: new PgAuditLog(app.ds),
     confirmations: new RedisConfirmations(app.redis, config.QUEUE_PREFIX),
     prefs: new PgNotifyPrefs(app.ds),
-    deliveries: new BullDeliveryQueue(app.queues[QUEUES.deliveries]),
+    deliveries: new BullDeliveryQueue(app.queues[QUEUES.deliveries], app.jobTag),
     digests: new RedisDigestBuffer(app.redis, config.QUEUE_PREFIX),
     failures: new PgNotificationFailures(app.ds),
   };
@@ -48,7 +48,7 @@ export function chatServices(app: App): ChatServices {
  */
 export async function startNotifier(app: App): Promise<Role & { chat: Chat }> {
   const { config, log, queues } = app;
-  const notifier = new QueueNotifier(queues[QUEUES.notifications]);
+  const notifier = new QueueNotifier(queues[QUEUES.notifications], app.jobTag);
   const chat = await startChat(chatServices(app), log);
   const logged = notificationHandler(log.child({ component: 'notify' }));
   const worker = queueWorkers(config, log);
@@ -74,7 +74,7 @@ export async function startNotifier(app: App): Promise<Role & { chat: Chat }> {
   ];
   const report = (kind: 'daily' | 'weekly') => () => {
     const day = new Date().toISOString().slice(0, 10);
-    void queues[QUEUES.reports].add(kind, { kind, day }, { jobId: jobId(kind, day) });
+    void queues[QUEUES.reports].add(kind, { kind, day }, { jobId: jobId(kind, app.jobTag, day) });
   };
   const crons = [
     cron.schedule(config.DAILY_REPORT_CRON, report('daily'), { timezone: config.REPORT_TIMEZONE }),

@@ -63,13 +63,13 @@ export async function createServices(
   log: Logger,
   conns: Connections,
   ex: ExchangeSetup,
-  scoped: { scope: string; callStats: CallStatsRecorder },
+  scoped: { scope: string; callStats: CallStatsRecorder; jobTag: string },
 ): Promise<AppServices> {
   const { ds, redis, queues } = conns;
   const { exchange } = ex;
-  const { scope, callStats } = scoped;
-  const bus = new QueueGridEventBus(queues[QUEUES.gridEvents]);
-  const notifier = new QueueNotifier(queues[QUEUES.notifications]);
+  const { scope, callStats, jobTag } = scoped;
+  const bus = new QueueGridEventBus(queues[QUEUES.gridEvents], jobTag);
+  const notifier = new QueueNotifier(queues[QUEUES.notifications], jobTag);
   const audit = new PgAuditLog(ds);
   const stores = { grids: new PgGridStore(ds), orders: new PgOrderStore(ds), trades: new PgTradeStore(ds) };
   // The latest prices feed the drawdown's equity and the pre-trade checks: this database's, like the risk figures.

@@ -35,7 +35,7 @@ export async function startWorker(
     checks: { exchange: () => asProbe(() => app.exchange.balances()) },
   });
   readiness.start();
-  const bus = new QueueGridEventBus(queues[QUEUES.gridEvents]);
+  const bus = new QueueGridEventBus(queues[QUEUES.gridEvents], app.jobTag);
   const worker = queueWorkers(config, log);
   const workers = [
     worker(QUEUES.gridEvents, gridEventHandler(app.processor), config.WORKER_CONCURRENCY),
@@ -62,7 +62,7 @@ export async function startWorker(
         new AlertProcessor({
           store: new PgAlertStore(app.ds),
           grids: app.grids,
-          notifier: new QueueNotifier(queues[QUEUES.notifications]),
+          notifier: new QueueNotifier(queues[QUEUES.notifications], app.jobTag),
           log,
         }),
         ALERT_SWEEP_AFTER_MS,

@@ -24,13 +24,17 @@ const DeliveryPayload = z.object({
 
 /** The deliveries queue: one job per notification and destination, and one digest job per destination and window. */
 export class BullDeliveryQueue implements DeliveryQueue {
-  constructor(private readonly queue: Queue) {}
+  /** `tag`: the database's, as for the notifications (src/jobs/bus.ts). */
+  constructor(
+    private readonly queue: Queue,
+    private readonly tag = '',
+  ) {}
 
   async deliver(destinationId: string, n: Notification): Promise<void> {
     await this.queue.add(
       'deliver',
       { destination: destinationId, notification: n },
-      { jobId: `dl-${destinationId}-${n.key}` },
+      { jobId: `dl-${this.tag ? `${this.tag}-` : ''}${destinationId}-${n.key}` },
     );
   }
 

@@ -147,7 +147,7 @@ describe('TradingView webhook', () => {
     expect(accepted.operation).toBe('pause');
     expect(await processed(accepted.alert)).toBe(`${btcGrid} paused`);
     expect(await gridStatus(btcGrid)).toBe('paused');
-    const note = await app.rt.queues.notifications.getJob(`nt-tv-${accepted.alert}`);
+    const note = await app.rt.queues.notifications.getJob(`nt-${app.rt.jobTag}-tv-${accepted.alert}`);
     expect(note?.data).toMatchObject({
       category: 'tradingview',
       title: 'TradingView sell BTCUSDT @ 97250 (resistance)',
@@ -261,7 +261,9 @@ describe('TradingView webhook', () => {
       )) as [{ waitedMs: number }];
       expect(waitedMs).toBeGreaterThanOrEqual(delayMs - 50);
       expect(await applyRuns()).toBe(runsBefore + 1);
-      const digest = await app.rt.queues.notifications.getJob(`nt-tv-${ids[0]}-${ids.at(-1)}`);
+      const digest = await app.rt.queues.notifications.getJob(
+        `nt-${app.rt.jobTag}-tv-${ids[0]}-${ids.at(-1)}`,
+      );
       expect(digest?.data).toMatchObject({ title: 'TradingView: 6 alerts (BTCUSDT)' });
     } finally {
       await burst.close();
@@ -330,7 +332,7 @@ describe('TradingView webhook', () => {
     const processor = new AlertProcessor({
       store: new PgAlertStore(app.rt.ds),
       grids: app.rt.grids,
-      notifier: new QueueNotifier(app.rt.queues.notifications),
+      notifier: new QueueNotifier(app.rt.queues.notifications, app.rt.jobTag),
       log: app.rt.log,
     });
     // As if the process died between recording the alerts and queueing them.
@@ -345,7 +347,9 @@ describe('TradingView webhook', () => {
     const outcomes = [];
     for (const r of rows) outcomes.push(await processed(r.id));
     expect(outcomes).toEqual([`${btcGrid} paused`, `${btcGrid} resumed`, `${btcGrid} paused`]);
-    const digest = await app.rt.queues.notifications.getJob(`nt-tv-${rows[0]!.id}-${rows[2]!.id}`);
+    const digest = await app.rt.queues.notifications.getJob(
+      `nt-${app.rt.jobTag}-tv-${rows[0]!.id}-${rows[2]!.id}`,
+    );
     expect(digest?.data).toMatchObject({
       category: 'tradingview',
       title: 'TradingView: 3 alerts (BTCUSDT)',

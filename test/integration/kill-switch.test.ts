@@ -66,7 +66,7 @@ describe('the kill switch (paper)', () => {
     }[];
     expect(grids.every((g) => g.status === 'stopped' && g.stop_reason === 'kill')).toBe(true);
     // Every channel hears it, loudly, with the trigger and the figures.
-    const alert = await app.rt.queues.notifications.getJob(`nt-kill-${killed.value.id}`);
+    const alert = await app.rt.queues.notifications.getJob(`nt-${app.rt.jobTag}-kill-${killed.value.id}`);
     expect(alert?.data).toMatchObject({
       category: 'risk',
       severity: 'critical',
@@ -189,7 +189,7 @@ describe('the kill switch with KILL_SELL_BASE', () => {
     expect(exits).toEqual([
       { symbol: 'BTCUSDT', side: 'sell', type: 'market', status: 'filled', qty: before.get('BTCUSDT') },
     ]);
-    const alert = await app.rt.queues.notifications.getJob(`nt-kill-${killed.value.id}`);
+    const alert = await app.rt.queues.notifications.getJob(`nt-${app.rt.jobTag}-kill-${killed.value.id}`);
     expect(alert?.data.lines).toContain('base sell-off: 1 grid selling base at market');
     // Still killed: the exit was the only order let out.
     expect(await app.rt.risk.isKilled()).toBe(true);

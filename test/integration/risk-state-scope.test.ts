@@ -84,4 +84,29 @@ describe('a new database with an old Redis', () => {
     expect(await b.rt.risk.isKilled()).toBe(false);
     expect((await b.rt.risk.state()).killed).toBe(false);
   });
+
+  // Protects: job ids restart with a new database (incident 1, grid g1, its client order ids), and a Redis that served
+  // an old one still holds that database's completed jobs under the same ids; BullMQ drops a job whose id exists, so
+  // the new database's first kill alert (nt-kill-1) was silently never queued, nor its fills' events and messages.
+  it("queues the new database's kill alert #1 although the old database's #1 is still in Redis", async () => {
+    const alertsOf = async (app: TestApp) =>
+      (await app.rt.queues.notifications.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']))
+        .map((j) => j.id!)
+        .filter((id) => /^nt-.*kill-1$/.test(id))
+        .sort();
+    const a = await start();
+    const killedA = await a.rt.risk.kill(OPERATOR, 'manual: old database');
+    if (!killedA.ok) throw new Error(killedA.error.message);
+    expect(killedA.value.id).toBe('1');
+    await apps.pop()!.close();
+
+    const b = await start();
+    expect(b.rt.jobTag).not.toBe(a.rt.jobTag);
+    const killedB = await b.rt.risk.kill(OPERATOR, 'manual: new database');
+    if (!killedB.ok) throw new Error(killedB.error.message);
+    expect(killedB.value.id).toBe('1');
+    expect(await alertsOf(b)).toEqual([`nt-${a.rt.jobTag}-kill-1`, `nt-${b.rt.jobTag}-kill-1`].sort());
+    const job = await b.rt.queues.notifications.getJob(`nt-${b.rt.jobTag}-kill-1`);
+    expect(job?.data.title).toContain('manual: new database');
+  });
 });
