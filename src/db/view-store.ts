@@ -9,7 +9,7 @@ import type {
   TradeRecord,
   ViewStore,
 } from '../app/ports/views.js';
-import type { GridState } from '../engine/grid/state.js';
+import { parseGridState } from './grid-state-schema.js';
 
 interface TradeRow {
   id: string;
@@ -180,7 +180,7 @@ export class PgViewStore implements ViewStore {
     )) as {
       id: string;
       symbol: string;
-      state: GridState;
+      state: unknown;
       stop_loss: string | null;
       take_profit: string | null;
     }[];
@@ -188,7 +188,8 @@ export class PgViewStore implements ViewStore {
     return {
       id: grid.id,
       symbol: grid.symbol,
-      state: grid.state,
+      // Parsed like every load of engine state (an old version upgraded, a corrupt one refused with the grid named).
+      state: parseGridState(grid.id, grid.state),
       stopLoss: grid.stop_loss,
       takeProfit: grid.take_profit,
     };
