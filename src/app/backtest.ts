@@ -38,6 +38,8 @@ export type ArgProblem =
       readonly input: string;
     }
   | { readonly kind: 'symbol'; readonly field: string }
+  /** An on/off option given a value. */
+  | { readonly kind: 'switch'; readonly field: string }
   | { readonly kind: 'date'; readonly field: string; readonly input: string }
   | { readonly kind: 'calendar'; readonly field: string; readonly input: string }
   | {
@@ -142,6 +144,9 @@ export function backtestArgs(word: ArgWording, intervals: readonly [string, ...s
     'stop-loss': decimalField(word, 'stop-loss').optional(),
     'take-profit': decimalField(word, 'take-profit').optional(),
     'buy-fee-in': choiceField(word, 'buy-fee-in', ['quote', 'base']).default('quote'),
+    'trailing-up': z.boolean({ error: () => word({ kind: 'switch', field: 'trailing-up' }) }).optional(),
+    'trailing-cap': decimalField(word, 'trailing-cap').optional(),
+    trigger: decimalField(word, 'trigger').optional(),
     days: wholeField(word, 'days', 1, MAX_BACKTEST_DAYS).optional(),
   });
 }
@@ -257,11 +262,17 @@ export class Backtests {
         instrument,
         stopLoss: args['stop-loss'],
         takeProfit: args['take-profit'],
+        ...(args['trailing-up'] === true && { trailingUp: true }),
+        ...(args['trailing-cap'] !== undefined && { trailingCap: args['trailing-cap'] }),
+        ...(args.trigger !== undefined && { trigger: args.trigger }),
       },
     });
   }
 
-  /** Loads the candles, plans the grid at the first candle's open, and walks the fill model over them. */
+  /**
+   * Loads the candles, plans the grid at the first candle's open (at its trigger price when it has one), and walks
+   * the fill model over them.
+   */
   async run(request: BacktestRequest): Promise<Result<FastRun, BacktestFailure>> {
     let candles: CandleSeries;
     try {

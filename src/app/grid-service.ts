@@ -54,7 +54,7 @@ export interface GridSummary {
   readonly id: string;
   readonly name: string;
   readonly symbol: string;
-  readonly status: 'created' | 'running' | 'paused' | 'stopped';
+  readonly status: 'created' | 'waiting' | 'running' | 'paused' | 'stopped';
   readonly stopReason: string | null;
   readonly mode: 'arithmetic' | 'geometric';
   readonly lower: string;

@@ -8,9 +8,9 @@ export type LifecycleAction = 'pause' | 'resume' | 'stop';
  * buttons read, so no surface offers what the service would refuse.
  */
 export const LIFECYCLE_FROM: Readonly<Record<LifecycleAction, readonly GridStatus[]>> = {
-  pause: ['running'],
+  pause: ['running', 'waiting'],
   resume: ['paused'],
-  stop: ['running', 'paused', 'created'],
+  stop: ['running', 'waiting', 'paused', 'created'],
 };
 
 /** Where each action leaves a grid: a grid already there is told so rather than refused. */

@@ -20,11 +20,13 @@ export const BACKTEST_USAGE =
   'usage: npm run --silent backtest -- (--data FILE.csv[.gz] | --symbol S --from YYYY-MM-DD --to YYYY-MM-DD ' +
   '[--interval 1]) --lower L --upper U --grids N --investment I ' +
   '[--mode arithmetic|geometric] [--fee 0.001] [--taker-fee 0.001] [--tick 0.01] [--qty-step 0.000001] ' +
-  '[--min-qty 0.000048] [--min-value 1] [--stop-loss S] [--take-profit T] [--buy-fee-in quote|base] [--json] ' +
-  '[--chart OUT.png]\n' +
+  '[--min-qty 0.000048] [--min-value 1] [--stop-loss S] [--take-profit T] [--buy-fee-in quote|base] ' +
+  '[--trailing-up [--trailing-cap C]] [--trigger T0] [--json] [--chart OUT.png]\n' +
   '  --symbol reads the candles stored by `npm run cli -- data fetch` (Postgres at DATABASE_URL), ' +
   'from the start of --from to the end of --to (UTC)\n' +
-  '  --buy-fee-in base takes buy fees out of the base coin as Bybit spot does (default quote)';
+  '  --buy-fee-in base takes buy fees out of the base coin as Bybit spot does (default quote)\n' +
+  '  --trailing-up moves the grid up one line at a time as the price rises past it (never its top above C); ' +
+  '--trigger waits until the price reaches T0 and starts the grid there (docs/grid-rules.md)';
 
 /** The command line's voice: each problem names its flag. */
 export const cliWording = (p: ArgProblem): string | undefined => {
@@ -102,6 +104,8 @@ const STRING_FLAGS = [
   'stop-loss',
   'take-profit',
   'buy-fee-in',
+  'trailing-cap',
+  'trigger',
   'chart',
 ] as const;
 
@@ -110,8 +114,11 @@ export function parseBacktestArgs(argv: readonly string[]): CliBacktestArgs {
   let values: Record<string, unknown>;
   try {
     const options = Object.fromEntries(STRING_FLAGS.map((f) => [f, { type: 'string' as const }]));
-    values = parseArgs({ args: [...argv], options: { ...options, json: { type: 'boolean' } }, strict: true })
-      .values as Record<string, unknown>;
+    values = parseArgs({
+      args: [...argv],
+      options: { ...options, json: { type: 'boolean' }, 'trailing-up': { type: 'boolean' } },
+      strict: true,
+    }).values as Record<string, unknown>;
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0] ?? 'bad arguments');
   }

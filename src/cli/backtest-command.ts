@@ -52,7 +52,11 @@ const cliCandles = (loadStored: StoredCandlesLoader): CandleSource => ({
   },
 });
 
-export function formatSummary(r: BacktestResult, mode: string): string {
+export function formatSummary(
+  r: BacktestResult,
+  mode: string,
+  { trailing = false, trigger }: { trailing?: boolean; trigger?: string | undefined } = {},
+): string {
   const pct = (part: Dec) => part.div(r.investment).times(100).toFixed(2);
   const lines = [
     `Grid backtest: ${r.levels.length - 1} ${mode} grids from ${r.levels[0]} to ${r.levels[r.levels.length - 1]}`,
@@ -71,6 +75,20 @@ export function formatSummary(r: BacktestResult, mode: string): string {
   if (r.buyFeeIn === 'base') {
     lines.push(
       '  buy fees           in base: cells sell what they received; the rest is dust, in the base figure',
+    );
+  }
+  // Trailing and the trigger are said only for a grid that has them (a grid that trails or waits says it even when
+  // nothing happened: "0 shifts", "never reached").
+  if (trailing) {
+    lines.push(
+      `  trailing up        ${r.trailingShifts} shift${r.trailingShifts === 1 ? '' : 's'}, ending at ${r.finalLower} to ${r.finalUpper}`,
+    );
+  }
+  if (trigger !== undefined) {
+    lines.push(
+      r.triggeredAtMs === null
+        ? `  trigger            ${trigger} never reached: the investment was not touched`
+        : `  trigger            ${trigger} reached in the candle of ${new Date(r.triggeredAtMs).toISOString()}`,
     );
   }
   if (r.stopped) {
@@ -105,7 +123,9 @@ export async function main(argv: readonly string[], loadStored: StoredCandlesLoa
       writeFileSync(cli.chart, png);
     }
     process.stdout.write(
-      cli.json ? `${JSON.stringify(result)}\n` : `${formatSummary(result, params.mode)}\n`,
+      cli.json
+        ? `${JSON.stringify(result)}\n`
+        : `${formatSummary(result, params.mode, { trailing: params.trailingUp === true, trigger: params.trigger })}\n`,
     );
     return 0;
   } catch (e) {

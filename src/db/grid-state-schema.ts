@@ -11,14 +11,31 @@ import type { GridState } from '../engine/grid/state.js';
  * previous version (a function of the stored JSON). Old states are upgraded on load and written back in the new
  * version on their grid's next commit.
  */
-export const GRID_STATE_VERSION = 1;
+export const GRID_STATE_VERSION = 2;
 
 /**
  * UPGRADES[v] turns a stored state of version v into version v + 1. 0 → 1 only adds the version: the shape of the
  * states stored before versions existed is version 1's (`sellingOff` absent in the oldest ones, as the type allows).
+ * 1 → 2 brings trailing up and the trigger price: a grid stored before them neither trails nor waits (plan.trailing and
+ * plan.trigger null, no trailing window), and each of its cells has the grid's one quantity q as its own.
  */
 const UPGRADES: Readonly<Record<number, (state: Record<string, unknown>) => Record<string, unknown>>> = {
   0: (state) => state,
+  1: (state) => {
+    const plan = state.plan as Record<string, unknown> | null | undefined;
+    const qtyLots = plan?.qtyLots;
+    const cells = Array.isArray(state.cells)
+      ? state.cells.map((cell: unknown) =>
+          typeof cell === 'object' && cell !== null ? { ...cell, qtyLots } : cell,
+        )
+      : state.cells;
+    return {
+      ...state,
+      plan: plan ? { ...plan, trigger: null, trailing: null } : plan,
+      cells,
+      trail: null,
+    };
+  },
 };
 
 const int = z.number().int();
@@ -47,7 +64,10 @@ const CellSchema = z.object({
   order: OpenOrderSchema.nullable(),
   awaitingStart: z.boolean(),
   rejected: z.string().nullable(),
+  qtyLots: units,
 });
+
+const LeavingCellSchema = CellSchema.extend({ index: count, buyLine: units, sellLine: units });
 
 const GridStateSchema = z.object({
   gridId: z.string().min(1),
@@ -68,8 +88,11 @@ const GridStateSchema = z.object({
     }),
     stopLoss: z.string().optional(),
     takeProfit: z.string().optional(),
+    trailingUp: z.boolean().optional(),
+    trailingCap: z.string().optional(),
+    trigger: z.string().optional(),
   }),
-  status: z.enum(['created', 'running', 'paused', 'stopped']),
+  status: z.enum(['created', 'waiting', 'running', 'paused', 'stopped']),
   stopReason: z.enum(['stop-loss', 'take-profit', 'manual', 'kill', 'rejected-start']).nullable(),
   plan: z
     .object({
@@ -85,6 +108,18 @@ const GridStateSchema = z.object({
       investment: z.string(),
       makerFee: z.string(),
       takerFee: z.string(),
+      trigger: units.nullable(),
+      trailing: z
+        .object({
+          cap: units.nullable(),
+          lower: z.string(),
+          upper: z.string(),
+          mode: z.enum(['arithmetic', 'geometric']),
+          tick: z.string(),
+          minQty: z.string(),
+          minValue: z.string(),
+        })
+        .nullable(),
     })
     .nullable(),
   cells: z.array(CellSchema),
@@ -104,6 +139,16 @@ const GridStateSchema = z.object({
     sells: count,
   }),
   lastPrice: units.nullable(),
+  trail: z
+    .object({
+      offset: count,
+      lines: z.array(units),
+      next: units.nullable(),
+      shifts: count,
+      ended: z.boolean(),
+      leaving: z.array(LeavingCellSchema),
+    })
+    .nullable(),
 });
 
 // The schema and the engine's type must not drift: a field added to one and not the other fails the build here.

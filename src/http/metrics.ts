@@ -106,7 +106,7 @@ export class Metrics {
       async collect() {
         const rows = await sources.grids();
         this.reset();
-        for (const s of ['created', 'running', 'paused', 'stopped']) this.set({ status: s }, 0);
+        for (const s of ['created', 'waiting', 'running', 'paused', 'stopped']) this.set({ status: s }, 0);
         for (const r of rows) this.set({ status: r.status }, r.n);
       },
     });

@@ -26,7 +26,7 @@ export const Grid = z
     id: z.string().meta({ example: 'g4' }),
     name: z.string(),
     symbol: z.string().meta({ example: 'BTCUSDT' }),
-    status: z.enum(['created', 'running', 'paused', 'stopped']),
+    status: z.enum(['created', 'waiting', 'running', 'paused', 'stopped']),
     stopReason: z.string().nullable(),
     mode: z.enum(['arithmetic', 'geometric']),
     lower: money('Lowest line'),

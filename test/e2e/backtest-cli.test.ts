@@ -124,6 +124,77 @@ describe('backtest CLI', () => {
     expect(JSON.parse(quote.stdout)).toMatchObject({ buyFeeIn: 'quote', equity: '819.391' });
   });
 
+  it('--trailing-up, --trailing-cap and --trigger: the hand-worked cases, with their JSON fields and summary lines', async () => {
+    // The hand-worked cases of test/unit/engine/backtest-hand-worked.test.ts ("trailing up", "trigger price").
+    const csv = (name: string, rows: string[]) => {
+      const file = join(dir, name);
+      writeFileSync(
+        file,
+        `open_time_ms,open,high,low,close,volume\n${rows.map((r, i) => `${i * 60000},${r},1`).join('\n')}\n`,
+      );
+      return file;
+    };
+    const hand = ['--lower', '100', '--upper', '200', '--grids', '4', '--investment', '1000'];
+    const filters = ['--tick', '1', '--qty-step', '0.01', '--min-qty', '0.01'];
+    const shift = csv('shift.csv', ['160,230,160,230', '230,230,170,215']);
+    const trailing = await backtest(['--data', shift, ...hand, ...filters, '--trailing-up', '--json']);
+    expect(trailing.code).toBe(0);
+    expect(JSON.parse(trailing.stdout)).toMatchObject({
+      trailingShifts: 1,
+      finalLower: '125',
+      finalUpper: '225',
+      levels: ['100', '125', '150', '175', '200'],
+      gridProfit: '124.8',
+      fees: '1.8252',
+      equity: '1134.6748',
+      triggeredAtMs: null,
+    });
+    const text = await backtest(['--data', shift, ...hand, ...filters, '--trailing-up']);
+    expect(text.stdout).toMatch(/trailing up\s+1 shift, ending at 125 to 225/);
+    const several = csv('several.csv', ['160,290,160,290', '290,290,215,280']);
+    const capped = await backtest([
+      ...['--data', several, ...hand, ...filters],
+      ...['--trailing-up', '--trailing-cap', '260', '--json'],
+    ]);
+    expect(JSON.parse(capped.stdout)).toMatchObject({
+      trailingShifts: 2,
+      finalUpper: '250',
+      equity: '1105.8073',
+    });
+    // Without the flags the same file trades the fixed grid: no trailing line in the summary.
+    const fixed = await backtest(['--data', several, ...hand, ...filters]);
+    expect(fixed.stdout).not.toMatch(/trailing|trigger/);
+    const above = csv('above.csv', ['180,185,170,172', '172,176,120,130', '130,135,110,112']);
+    const triggered = await backtest(['--data', above, ...hand, ...filters, '--trigger', '150', '--json']);
+    expect(JSON.parse(triggered.stdout)).toMatchObject({
+      triggeredAtMs: 60000,
+      startPrice: '150',
+      startBuyQty: '3.32',
+      fees: '0.7055',
+      equity: '851.5545',
+    });
+    const never = await backtest(['--data', above, ...hand, ...filters, '--trigger', '100', '--json']);
+    expect(JSON.parse(never.stdout)).toMatchObject({
+      triggeredAtMs: null,
+      buys: 0,
+      sells: 0,
+      fees: '0',
+      equity: '1000',
+    });
+    const neverText = await backtest(['--data', above, ...hand, ...filters, '--trigger', '100']);
+    expect(neverText.stdout).toMatch(/trigger\s+100 never reached: the investment was not touched/);
+  });
+
+  it('reports the new fields for a grid without trailing or trigger: the fixed window, no trigger', async () => {
+    const { stdout } = await backtest(['--data', BTC_JUNE, ...GRID, '--json']);
+    expect(JSON.parse(stdout)).toMatchObject({
+      trailingShifts: 0,
+      finalLower: '100000',
+      finalUpper: '112000',
+      triggeredAtMs: null,
+    });
+  });
+
   it('draws equity and grid profit as a PNG chart', async () => {
     const out = join(dir, 'chart.png');
     const { code } = await backtest(['--data', BTC_JUNE, ...GRID, '--chart', out]);
@@ -195,6 +266,27 @@ describe('backtest CLI', () => {
       ['--data', BTC_JUNE, ...GRID, '--buy-fee-in', 'usdt'],
       /--buy-fee-in must be quote or base, got "usdt"/,
     ],
+    [
+      'a trailing cap without trailing up',
+      ['--data', BTC_JUNE, ...GRID, '--trailing-cap', '120000'],
+      /trailing cap 120000 given without trailing up/,
+    ],
+    [
+      'a trailing cap not above upper',
+      ['--data', BTC_JUNE, ...GRID, '--trailing-up', '--trailing-cap', '112000'],
+      /trailing cap 112000 must be above upper 112000/,
+    ],
+    [
+      'a trigger that is not a number',
+      ['--data', BTC_JUNE, ...GRID, '--trigger', 'soon'],
+      /--trigger must be a plain non-negative decimal such as 97250.5, got "soon"/,
+    ],
+    [
+      'a stop-loss above the trigger',
+      ['--data', BTC_JUNE, ...GRID, '--trigger', '101000', '--stop-loss', '102000'],
+      /stop-loss 102000 must be below the trigger price 101000/,
+    ],
+    ['a value given to --trailing-up', ['--data', BTC_JUNE, ...GRID, '--trailing-up=yes'], /--trailing-up/],
     [
       'a grid whose buys would leave nothing to sell once the fee is taken in base',
       [

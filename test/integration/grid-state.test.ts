@@ -10,8 +10,9 @@ import { migratedDatabase, type TestDatabase } from '../support/services.js';
 
 /**
  * Stored grid states are versioned and parsed on load, on the real Postgres: the states stored before versions
- * existed load as version 1 and are written back in it by their next commit; a state from a newer build, or one that
- * is not a grid state, stops its grid with an error that names it instead of being trusted by a cast.
+ * existed, and those of version 1 (before trailing up and trigger prices), load upgraded to the current version and
+ * are written back in it by their next commit; a state from a newer build, or one that is not a grid state, stops its
+ * grid with an error that names it instead of being trusted by a cast.
  */
 describe('stored grid states', () => {
   let db: TestDatabase;
@@ -56,8 +57,14 @@ describe('stored grid states', () => {
       ]
     )[0];
   /** The row as every build before schema versions wrote it: JSON.stringify of the engine's state, nothing else. */
-  const writeOldFormat = (id: string, state: GridState) =>
+  const writeOldFormat = (id: string, state: object) =>
     ds.query(`UPDATE grid SET state = $2 WHERE id = $1`, [id, JSON.stringify(state)]);
+  /** A state in the shape of version 1: no trailing window, no trigger or trailing plan, no quantity per cell. */
+  const version1 = (state: GridState): Record<string, unknown> => {
+    const { trail: _trail, ...rest } = state;
+    const plan = state.plan && (({ trigger: _t, trailing: _tr, ...p }) => p)(state.plan);
+    return { ...rest, plan, cells: state.cells.map(({ qtyLots: _q, ...cell }) => cell) };
+  };
 
   it('writes new states in the current schema version', async () => {
     const id = await newGrid();
@@ -67,11 +74,11 @@ describe('stored grid states', () => {
     expect(loaded?.state).not.toHaveProperty('schemaVersion');
   });
 
-  it('loads a state stored without a version as version 1, and writes it back in version 1 on the next commit', async () => {
+  it('loads a state stored without a version, upgraded, and writes it back in the current version on the next commit', async () => {
     const id = await newGrid();
     // A running grid, with cells, orders and a ledger, as an older build left it.
     const running = step(createGridState(id, params), { kind: 'start', price: toPriceUnits('160') }).state;
-    await writeOldFormat(id, running);
+    await writeOldFormat(id, version1(running));
     expect((await stored(id)).state).not.toHaveProperty('schemaVersion');
     const loaded = await store.load(id, null);
     expect(loaded?.state).toEqual(running);
@@ -80,9 +87,47 @@ describe('stored grid states', () => {
     const next = step(loaded!.state, { kind: 'price', price: toPriceUnits('161') });
     expect(await store.commitStep(loaded!, next.state, next.commands, null)).toBe('committed');
     const after = await stored(id);
-    expect(after.state.schemaVersion).toBe(1);
+    expect(after.state.schemaVersion).toBe(GRID_STATE_VERSION);
     expect(after.version).toBe(loaded!.version + 1);
     expect((await store.load(id, null))?.state).toEqual(next.state);
+  });
+
+  it('upgrades a version 1 state: it neither trails nor waits, and each cell trades the grid quantity', async () => {
+    expect(GRID_STATE_VERSION).toBe(2);
+    const id = await newGrid();
+    const running = step(createGridState(id, params), { kind: 'start', price: toPriceUnits('160') }).state;
+    await writeOldFormat(id, { schemaVersion: 1, ...version1(running) });
+    const loaded = (await store.load(id, null))!.state;
+    expect(loaded).toEqual(running);
+    expect(loaded.trail).toBeNull();
+    expect(loaded.plan).toMatchObject({ trigger: null, trailing: null });
+    expect(loaded.cells.map((c) => c.qtyLots)).toEqual([156, 156, 156, 156]);
+    // A grid not yet started (no plan, no cells) upgrades as well.
+    const created = createGridState(id, params);
+    await writeOldFormat(id, { schemaVersion: 1, ...version1(created) });
+    expect((await store.load(id, null))!.state).toEqual(created);
+  });
+
+  it('keeps a trailing grid as it is: its window, shifts, and a cell leaving with its cancel unconfirmed', async () => {
+    const id = await newGrid();
+    const loaded = (await store.load(id, null))!;
+    const events = [
+      { kind: 'start', price: toPriceUnits('160') },
+      { kind: 'fill', clientOrderId: `${id}-s0`, execId: 'e0', price: toPriceUnits('160'), lots: 312 },
+      { kind: 'fill', clientOrderId: `${id}-2-1`, execId: 'e1', price: toPriceUnits('175'), lots: 156 },
+      { kind: 'fill', clientOrderId: `${id}-3-1`, execId: 'e2', price: toPriceUnits('200'), lots: 156 },
+      { kind: 'price', price: toPriceUnits('230') },
+    ] as const;
+    let state: GridState = { ...loaded.state, params: { ...params, trailingUp: true, trailingCap: '400' } };
+    for (const e of events) state = step(state, e).state;
+    expect(state.trail).toMatchObject({
+      offset: 1,
+      shifts: 1,
+      leaving: [expect.objectContaining({ index: 0 })],
+    });
+    expect(await store.commitStep(loaded, state, [], null)).toBe('committed');
+    expect((await stored(id)).state.schemaVersion).toBe(GRID_STATE_VERSION);
+    expect((await store.load(id, null))?.state).toEqual(state);
   });
 
   it('refuses a state from a newer build, naming the grid', async () => {

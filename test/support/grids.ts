@@ -1,4 +1,7 @@
+import type { GridCommand, GridEvent, GridNote } from '../../src/engine/grid/events.js';
 import type { GridParams } from '../../src/engine/grid/params.js';
+import type { GridState } from '../../src/engine/grid/state.js';
+import { step } from '../../src/engine/grid/step.js';
 
 /**
  * The small grid the engine tests work by hand: lines 100, 125, 150, 175, 200 (L = 100, U = 200, N = 4), investment
@@ -16,4 +19,21 @@ export function handGrid(extra: Partial<GridParams> = {}): GridParams {
     instrument: { tickSize: '1', qtyStep: '0.01', minQty: '0.01', minValue: '1' },
     ...extra,
   };
+}
+
+/** Applies events in order, as the processor would: the final state, and every command and note they produced. */
+export function runSteps(
+  state: GridState,
+  ...events: GridEvent[]
+): { state: GridState; commands: GridCommand[]; notes: GridNote[] } {
+  const commands: GridCommand[] = [];
+  const notes: GridNote[] = [];
+  let s = state;
+  for (const e of events) {
+    const out = step(s, e);
+    s = out.state;
+    commands.push(...out.commands);
+    notes.push(...out.notes);
+  }
+  return { state: s, commands, notes };
 }

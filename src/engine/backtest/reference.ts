@@ -2,7 +2,7 @@ import type { CandleSeries } from '../candles.js';
 import { candlePath } from '../candles.js';
 import type { GridCommand } from '../grid/events.js';
 import type { GridParams } from '../grid/params.js';
-import { createGridState, type GridState } from '../grid/state.js';
+import { createGridState, currentLines, type GridState } from '../grid/state.js';
 import { type StepOutput, step } from '../grid/step.js';
 import { matchSegment, type RestingOrder } from '../matching.js';
 import { Dec, decText, priceDec, priceText } from '../money.js';
@@ -33,11 +33,17 @@ export function runReferenceBacktest(
   let maxDrawdown = new Dec(0);
   let prev = first;
   let stopIndex = -1;
+  // A grid whose first price is its trigger started at once; else it waits for a segment of the path to reach it.
+  let triggerIndex = plan.trigger !== null && driver.state.status !== 'waiting' ? 0 : -1;
   for (let i = 0; i < candles.length; i++) {
     const path = candlePath(candles.open[i]!, candles.high[i]!, candles.low[i]!, candles.close[i]!);
     for (const point of path) {
       if (driver.state.status === 'stopped') break;
-      driver.segment(prev, point);
+      if (driver.state.status !== 'waiting') driver.segment(prev, point);
+      else if (Math.min(prev, point) <= plan.trigger! && plan.trigger! <= Math.max(prev, point)) {
+        driver.trigger(point);
+        triggerIndex = i;
+      }
       prev = point;
     }
     if (driver.state.status === 'stopped' && stopIndex < 0) stopIndex = i;
@@ -51,6 +57,8 @@ export function runReferenceBacktest(
   }
   const s = driver.state;
   const qty = new Dec(plan.qtyStep).times(plan.qtyLots);
+  const lines = currentLines(s);
+  const started = s.cells.length > 0;
   const endPrice = candles.close[candles.length - 1]!;
   const baseQty = new Dec(plan.qtyStep).times(s.ledger.baseLots).plus(s.ledger.dust);
   return {
@@ -58,7 +66,7 @@ export function runReferenceBacktest(
     buys: s.ledger.buys,
     sells: s.ledger.sells,
     qtyPerGrid: decText(qty),
-    startBuyQty: decText(qty.times(plan.grids - plan.gapLine)),
+    startBuyQty: started ? decText(qty.times(plan.grids - plan.gapLine)) : '0',
     baseQty: decText(baseQty),
     quoteBalance: decText(s.ledger.quote),
     fees: s.ledger.fees,
@@ -81,6 +89,10 @@ export function runReferenceBacktest(
           }
         : null,
     buyFeeIn,
+    trailingShifts: s.trail?.shifts ?? 0,
+    finalLower: priceText(lines[0]!),
+    finalUpper: priceText(lines[lines.length - 1]!),
+    triggeredAtMs: plan.trigger !== null && triggerIndex >= 0 ? candles.openTimeMs[triggerIndex]! : null,
   };
 }
 
@@ -105,8 +117,11 @@ class Driver {
     return new Dec(this.state.ledger.quote).plus(base.times(priceDec(price)));
   }
 
-  /** Walks one monotone segment: fills from the book as it stood, then the stop-loss or take-profit if reached. */
-  segment(from: number, to: number): void {
+  /**
+   * Walks one monotone segment: fills from the book as it stood (none when `fills` is false), then trailing up at the
+   * segment's top when it rises (below a take-profit it reaches), then the stop-loss or take-profit if reached.
+   */
+  segment(from: number, to: number, fills = true): void {
     const plan = this.state.plan!;
     let end = to;
     let trigger: number | null = null;
@@ -117,12 +132,25 @@ class Driver {
       end = plan.takeProfit - 1;
       trigger = plan.takeProfit;
     }
-    const fills = matchSegment([...this.book.values()], from, end);
-    for (const order of fills) {
-      this.book.delete(order.clientOrderId);
-      this.fill(order.clientOrderId, order.side, order.price, order.lots, true);
+    if (fills) {
+      for (const order of matchSegment([...this.book.values()], from, end)) {
+        this.book.delete(order.clientOrderId);
+        this.fill(order.clientOrderId, order.side, order.price, order.lots, true);
+      }
     }
+    if (to > from && plan.trailing && this.state.status === 'running')
+      this.handle(step(this.state, { kind: 'price', price: end }), end);
     if (trigger !== null) this.handle(step(this.state, { kind: 'price', price: trigger }), trigger);
+  }
+
+  /**
+   * The segment on which a waiting grid's trigger price is reached: the grid starts at T0 (its start buy fills there),
+   * and the rest of the segment fills nothing, the book having been empty when it began.
+   */
+  trigger(to: number): void {
+    const t0 = this.state.plan!.trigger!;
+    this.handle(step(this.state, { kind: 'price', price: t0 }), t0);
+    if (this.state.status === 'running') this.segment(t0, to, false);
   }
 
   handle(out: StepOutput, currentPrice: number): void {

@@ -33,6 +33,16 @@ export interface BacktestResult {
   readonly stopped: StopOutcome | null;
   /** Where buys paid their fee: quote (on top of the notional), or base (out of the coin, as on Bybit spot). */
   readonly buyFeeIn: BuyFeeIn;
+  /** Trailing up: how many times the grid moved up one line (0 for a grid that does not trail). */
+  readonly trailingShifts: number;
+  /** The lowest and highest line of the grid at the end (`levels` are those it started with). */
+  readonly finalLower: string;
+  readonly finalUpper: string;
+  /**
+   * With a trigger price: the open time of the candle in which the price reached it, or null if it never did (then
+   * every figure is that of the untouched investment). Null as well for a grid without a trigger.
+   */
+  readonly triggeredAtMs: number | null;
 }
 
 export interface StopOutcome {

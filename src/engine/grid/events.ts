@@ -53,6 +53,29 @@ export type GridCommand =
 
 export type GridNote =
   | { readonly kind: 'started'; readonly gapLine: number; readonly qtyPerGrid: string }
+  /** A grid with a trigger price waits for it (said once, at its start). */
+  | { readonly kind: 'waiting'; readonly trigger: string }
+  /** The price reached the trigger: the grid starts at it ('started' follows). */
+  | { readonly kind: 'triggered'; readonly price: string }
+  /**
+   * Trailing up moved the grid one line up: cell `left` left it and the new top cell `cell` buys `qty` at its line.
+   * `lower` and `upper` are the window's lines after the shift.
+   */
+  | {
+      readonly kind: 'trailing-shift';
+      readonly left: number;
+      readonly cell: number;
+      readonly qty: string;
+      readonly lower: string;
+      readonly upper: string;
+      readonly shifts: number;
+    }
+  /** A shift was due and refused: the grid trails no more (said once). */
+  | {
+      readonly kind: 'trailing-ended';
+      readonly reason: 'cap' | 'min-qty' | 'min-value' | 'range';
+      readonly message: string;
+    }
   | { readonly kind: 'invalid'; readonly message: string }
   | { readonly kind: 'duplicate-fill'; readonly execId: string }
   | { readonly kind: 'unknown-order'; readonly clientOrderId: string }

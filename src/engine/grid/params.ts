@@ -21,6 +21,12 @@ export interface GridParams {
   readonly instrument: Instrument;
   readonly stopLoss?: string | undefined;
   readonly takeProfit?: string | undefined;
+  /** Trailing up (docs/grid-rules.md): the grid follows a rising price one line at a time. Off when absent. */
+  readonly trailingUp?: boolean | undefined;
+  /** The highest the window's top line may go when trailing up (above upper); no limit when absent. */
+  readonly trailingCap?: string | undefined;
+  /** The trigger price T0: the grid waits until the price reaches it, then starts with P0 = T0. */
+  readonly trigger?: string | undefined;
 }
 
 export const MIN_GRIDS = 2;

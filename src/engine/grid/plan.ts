@@ -10,7 +10,7 @@ import {
   toPriceUnits,
 } from '../money.js';
 import { err, ok, type Result } from '../result.js';
-import { type GridParams, MAX_GRIDS, MIN_GRIDS } from './params.js';
+import { type GridMode, type GridParams, MAX_GRIDS, MIN_GRIDS } from './params.js';
 
 export interface GridError {
   readonly kind: 'invalid-grid';
@@ -20,6 +20,21 @@ export interface GridError {
 
 const invalid = (message: string): GridError => ({ kind: 'invalid-grid', message });
 
+/**
+ * What trailing up needs beyond the grid's own lines (docs/grid-rules.md, "Trailing up"): rule 1 for any line index,
+ * the cap, and the instrument's minimums that a cell added by a shift must meet.
+ */
+export interface TrailingPlan {
+  /** C in price units: the window's top line never goes above it. Null: no cap. */
+  readonly cap: number | null;
+  readonly lower: string;
+  readonly upper: string;
+  readonly mode: GridMode;
+  readonly tick: string;
+  readonly minQty: string;
+  readonly minValue: string;
+}
+
 /** The lines of a grid, fixed before any price is seen. */
 export interface GridLines {
   /** p_0..p_N in price units, strictly increasing, each on the tick. */
@@ -27,6 +42,10 @@ export interface GridLines {
   readonly tickUnits: number;
   readonly stopLoss: number | null;
   readonly takeProfit: number | null;
+  /** T0 in price units: the grid waits for it, then starts at it. Null: the grid starts at the first price. */
+  readonly trigger: number | null;
+  /** Null for a grid that does not trail. */
+  readonly trailing: TrailingPlan | null;
 }
 
 /** A grid ready to trade from a start price P0. */
@@ -98,7 +117,27 @@ export function planLines(params: GridParams): Result<GridLines, GridError> {
     const stopLoss = stop(params.stopLoss, 'stop-loss');
     const takeProfit = stop(params.takeProfit, 'take-profit');
     if (stopLoss !== null && stopLoss === 0) return err(invalid('stop-loss must be above 0'));
-    return ok({ lines, tickUnits, stopLoss, takeProfit });
+    const trigger = stop(params.trigger, 'trigger price');
+    if (trigger !== null && trigger === 0) return err(invalid('trigger price must be above 0'));
+    const cap = stop(params.trailingCap, 'trailing cap');
+    if (cap !== null && !params.trailingUp) {
+      return err(invalid(`trailing cap ${priceText(cap)} given without trailing up`));
+    }
+    if (cap !== null && cap <= lines[n]!) {
+      return err(invalid(`trailing cap ${priceText(cap)} must be above upper ${priceText(lines[n]!)}`));
+    }
+    const trailing: TrailingPlan | null = params.trailingUp
+      ? {
+          cap,
+          lower: decText(lower),
+          upper: decText(upper),
+          mode: params.mode,
+          tick: decText(tick),
+          minQty: decText(parseField(params.instrument.minQty, 'minimum quantity')),
+          minValue: decText(parseField(params.instrument.minValue, 'minimum order value')),
+        }
+      : null;
+    return ok({ lines, tickUnits, stopLoss, takeProfit, trigger, trailing });
   } catch (e) {
     if (e instanceof MoneyError) return err(invalid(e.message));
     throw e;
@@ -120,20 +159,25 @@ export function nearestLine(lines: readonly number[], price: number): number {
   return lo;
 }
 
-/** Everything a grid needs to trade, from its parameters and the first price it sees. */
-export function planGrid(params: GridParams, startPrice: number): Result<GridPlan, GridError> {
+/**
+ * Everything a grid needs to trade, from its parameters and the first price it sees. A grid with a trigger starts at
+ * its trigger price (P0 = T0) whatever the first price, so it is planned, and refused, at T0.
+ */
+export function planGrid(params: GridParams, firstPrice: number): Result<GridPlan, GridError> {
   const linesResult = planLines(params);
   if (!linesResult.ok) return linesResult;
   const gridLines = linesResult.value;
   try {
+    const startPrice = gridLines.trigger ?? firstPrice;
     const p0 = priceText(startPrice);
+    const startWord = gridLines.trigger === null ? 'start price' : 'trigger price';
     if (startPrice <= 0) return err(invalid(`start price must be above 0, got ${p0}`));
     const { stopLoss, takeProfit, lines } = gridLines;
     if (stopLoss !== null && stopLoss >= startPrice) {
-      return err(invalid(`stop-loss ${priceText(stopLoss)} must be below the start price ${p0}`));
+      return err(invalid(`stop-loss ${priceText(stopLoss)} must be below the ${startWord} ${p0}`));
     }
     if (takeProfit !== null && takeProfit <= startPrice) {
-      return err(invalid(`take-profit ${priceText(takeProfit)} must be above the start price ${p0}`));
+      return err(invalid(`take-profit ${priceText(takeProfit)} must be above the ${startWord} ${p0}`));
     }
     const investment = parseField(params.investment, 'investment');
     const qtyStep = parseField(params.instrument.qtyStep, 'quantity step');
@@ -149,7 +193,7 @@ export function planGrid(params: GridParams, startPrice: number): Result<GridPla
     if (qty.lt(minQty) || qty.isZero()) {
       return err(
         invalid(
-          `quantity per grid ${decText(qty)} (investment ${decText(investment)} / ${n} grids / start price ${p0}, rounded down to step ${decText(qtyStep)}) is below the minimum quantity ${decText(minQty)}`,
+          `quantity per grid ${decText(qty)} (investment ${decText(investment)} / ${n} grids / ${startWord} ${p0}, rounded down to step ${decText(qtyStep)}) is below the minimum quantity ${decText(minQty)}`,
         ),
       );
     }

@@ -2,7 +2,8 @@ import type { GridParams } from './params.js';
 import type { GridPlan } from './plan.js';
 
 export type Side = 'buy' | 'sell';
-export type GridStatus = 'created' | 'running' | 'paused' | 'stopped';
+/** 'waiting': a grid with a trigger price that the price has not reached yet (nothing trades). */
+export type GridStatus = 'created' | 'waiting' | 'running' | 'paused' | 'stopped';
 export type StopReason = 'stop-loss' | 'take-profit' | 'manual' | 'kill' | 'rejected-start';
 
 /** Base held by a cell, with the price it was bought at (a cell can hold several when a buy filled in parts). */
@@ -43,6 +44,34 @@ export interface Cell {
   readonly awaitingStart: boolean;
   /** Why its last order was refused, until a resume re-places it. */
   readonly rejected: string | null;
+  /** The cell's own quantity per buy, in lots: q for the cells of the start, q' for a cell added by trailing up. */
+  readonly qtyLots: number;
+}
+
+/**
+ * A cell a trailing shift took out of the grid while the cancel of its buy was still unconfirmed. A fill that raced
+ * the cancel is kept: the cell then sells what it bought one line up, as any cell would, and leaves once it has.
+ */
+export interface LeavingCell extends Cell {
+  /** Its index among all the grid's cells (what its client order ids carry). */
+  readonly index: number;
+  /** Its buy and sell lines, in price units. */
+  readonly buyLine: number;
+  readonly sellLine: number;
+}
+
+/** Where a trailing grid trades now (docs/grid-rules.md, "Trailing up"). */
+export interface TrailState {
+  /** a: the window's lowest line index; `cells[c]` is the grid's cell a + c. */
+  readonly offset: number;
+  /** Lines a..a+N in price units. */
+  readonly lines: readonly number[];
+  /** Line a+N+1, where the next shift is due; null when no line past the window can be traded. */
+  readonly next: number | null;
+  readonly shifts: number;
+  /** A shift was due and refused (the cap, the minimum quantity or order value): the grid trails no more. */
+  readonly ended: boolean;
+  readonly leaving: readonly LeavingCell[];
 }
 
 /** Exact running totals, as decimal strings. */
@@ -84,6 +113,8 @@ export interface GridState {
   readonly sellingOff?: boolean;
   readonly ledger: Ledger;
   readonly lastPrice: number | null;
+  /** Trailing up's window, from the start of a grid that trails; null for one that does not (or has not started). */
+  readonly trail: TrailState | null;
 }
 
 export function createGridState(gridId: string, params: GridParams): GridState {
@@ -109,5 +140,11 @@ export function createGridState(gridId: string, params: GridParams): GridState {
       sells: 0,
     },
     lastPrice: null,
+    trail: null,
   };
+}
+
+/** The lines the grid trades now: its window when it trails, else its plan's lines. */
+export function currentLines(state: GridState): readonly number[] {
+  return state.trail?.lines ?? state.plan?.lines ?? [];
 }

@@ -1,8 +1,18 @@
 import { Dec, decText, priceText } from '../money.js';
 import { assertNever } from '../result.js';
 import type { GridCommand, GridEvent, GridNote, OrderPurpose } from './events.js';
-import { planGrid } from './plan.js';
-import type { BaseLot, Cell, GridState, OpenOrder, Side, StopReason } from './state.js';
+import { type GridPlan, planGrid } from './plan.js';
+import {
+  type BaseLot,
+  type Cell,
+  currentLines,
+  type GridState,
+  type LeavingCell,
+  type OpenOrder,
+  type Side,
+  type StopReason,
+} from './state.js';
+import { lineAt, shiftedLots, shiftRefusal } from './trailing.js';
 
 export interface StepOutput {
   /** The state given, the very same object, when the event changed nothing (ignored, a repeat): nothing to write. */
@@ -23,6 +33,10 @@ export function step(state: GridState, event: GridEvent): StepOutput {
   return run.output();
 }
 
+/**
+ * The client order id of a grid order: the grid, the cell's index among all the grid's cells (trailing up adds cells
+ * with new, higher indices, so an id is never used twice) and the cell's order counter.
+ */
 export function gridOrderId(gridId: string, cell: number, seq: number): string {
   return `${gridId}-${cell}-${seq}`;
 }
@@ -32,29 +46,54 @@ export function openOrders(state: GridState): OpenOrder[] {
   const out: OpenOrder[] = [];
   if (state.startOrder) out.push(state.startOrder);
   for (const cell of state.cells) if (cell.order) out.push(cell.order);
+  for (const cell of state.trail?.leaving ?? []) if (cell.order) out.push(cell.order);
   if (state.exitOrder) out.push(state.exitOrder);
   return out;
 }
 
+/**
+ * Where a cell is: `c` ≥ 0 is the window's cell c (the grid's cell offset + c); `~i` (negative) is leaving cell i, one
+ * a trailing shift took out while its cancel was unconfirmed.
+ */
+type CellRef = number;
+
+/** A cell whose buy at its line is open and untouched: what trailing up may move to the top. */
+const shiftable = (cell: Cell): boolean =>
+  cell.holds === 'quote' &&
+  !cell.awaitingStart &&
+  cell.base.length === 0 &&
+  cell.progressLots === 0 &&
+  cell.order !== null &&
+  cell.order.side === 'buy' &&
+  !cell.order.cancelling &&
+  cell.order.filledLots === 0;
+
 class StepRun {
   private s: GridState;
   private cells: Cell[];
+  private leaving: LeavingCell[];
   private readonly commands: GridCommand[] = [];
   private readonly notes: GridNote[] = [];
 
   constructor(private readonly initial: GridState) {
     this.s = initial;
     this.cells = initial.cells.slice();
+    this.leaving = initial.trail ? initial.trail.leaving.slice() : [];
   }
 
   output(): StepOutput {
     // Every change replaces the state or a cell, never mutates one: untouched references mean nothing changed.
+    const before = this.initial.trail?.leaving ?? [];
+    const sameLeaving =
+      this.leaving.length === before.length && this.leaving.every((cell, i) => cell === before[i]);
     const unchanged =
       this.s === this.initial &&
+      sameLeaving &&
       this.cells.length === this.initial.cells.length &&
       this.cells.every((cell, c) => cell === this.initial.cells[c]);
-    const state = unchanged ? this.initial : { ...this.s, cells: this.cells };
-    return { state, commands: this.commands, notes: this.notes };
+    if (unchanged) return { state: this.initial, commands: this.commands, notes: this.notes };
+    const trail = this.s.trail && (sameLeaving ? this.s.trail : { ...this.s.trail, leaving: this.leaving });
+    return { state: { ...this.s, cells: this.cells, trail }, commands: this.commands, notes: this.notes };
   }
 
   apply(event: GridEvent): void {
@@ -84,6 +123,10 @@ class StepRun {
 
   // --- lifecycle ---------------------------------------------------------
 
+  /**
+   * The grid's first price. A grid with a trigger price is planned at it (P0 = T0) and refused here if it cannot trade
+   * there; unless this price is the trigger, it then waits for the price to reach it.
+   */
   private start(price: number): void {
     if (this.s.status !== 'created') return this.ignore('start', `the grid is ${this.s.status}`);
     const planned = planGrid(this.s.params, price);
@@ -93,8 +136,33 @@ class StepRun {
       return;
     }
     const plan = planned.value;
+    if (plan.trigger !== null && plan.trigger !== price) {
+      this.s = { ...this.s, plan, status: 'waiting', lastPrice: price };
+      this.notes.push({ kind: 'waiting', trigger: priceText(plan.trigger) });
+      return;
+    }
+    this.begin(plan, price);
+  }
+
+  /** Rules 2-3: the cells, the start buy at P0 and the grid's first orders. `seen` is the price that started it. */
+  private begin(plan: GridPlan, seen: number): void {
     const k = plan.gapLine;
-    this.s = { ...this.s, plan, status: 'running', lastPrice: price };
+    this.s = {
+      ...this.s,
+      plan,
+      status: 'running',
+      lastPrice: seen,
+      trail: plan.trailing
+        ? {
+            offset: 0,
+            lines: plan.lines,
+            next: lineAt(plan, plan.grids + 1),
+            shifts: 0,
+            ended: false,
+            leaving: [],
+          }
+        : null,
+    };
     this.cells = [];
     for (let c = 0; c < plan.grids; c++) {
       this.cells.push({
@@ -106,8 +174,10 @@ class StepRun {
         order: null,
         awaitingStart: c >= k,
         rejected: null,
+        qtyLots: plan.qtyLots,
       });
     }
+    if (plan.trigger !== null) this.notes.push({ kind: 'triggered', price: priceText(plan.trigger) });
     this.notes.push({
       kind: 'started',
       gapLine: k,
@@ -117,20 +187,32 @@ class StepRun {
     for (let c = 0; c < k; c++) this.placeCellOrder(c);
   }
 
+  /** A waiting grid pauses too: it then stops watching its trigger until resumed. */
   private pause(): void {
-    if (this.s.status !== 'running') return this.ignore('pause', `the grid is ${this.s.status}`);
+    if (this.s.status !== 'running' && this.s.status !== 'waiting')
+      return this.ignore('pause', `the grid is ${this.s.status}`);
     this.s = { ...this.s, status: 'paused' };
     this.cancelAll();
   }
 
   private resume(): void {
     if (this.s.status !== 'paused') return this.ignore('resume', `the grid is ${this.s.status}`);
+    // Paused before its trigger was reached (it has no cells yet): it waits again.
+    if (this.cells.length === 0 && this.s.plan?.trigger != null) {
+      this.s = { ...this.s, status: 'waiting' };
+      return;
+    }
     this.s = { ...this.s, status: 'running' };
     this.placeStartOrderIfNeeded();
     for (let c = 0; c < this.cells.length; c++) {
       const cell = this.cells[c]!;
       if (cell.rejected !== null) this.cells[c] = { ...cell, rejected: null };
       if (cell.order === null && !cell.awaitingStart) this.placeCellOrder(c);
+    }
+    for (let i = this.leaving.length - 1; i >= 0; i--) {
+      const cell = this.leaving[i]!;
+      if (cell.rejected !== null) this.leaving[i] = { ...cell, rejected: null };
+      this.settleLeaving(i);
     }
   }
 
@@ -149,11 +231,84 @@ class StepRun {
   }
 
   private price(price: number): void {
-    if (this.s.lastPrice !== price) this.s = { ...this.s, lastPrice: price };
+    const last = this.s.lastPrice;
+    if (last !== price) this.s = { ...this.s, lastPrice: price };
     const plan = this.s.plan;
-    if (!plan || (this.s.status !== 'running' && this.s.status !== 'paused')) return;
+    if (!plan) return;
+    if (this.s.status === 'waiting') {
+      // Reached from either side, or exactly: the path between two prices passes every price between them.
+      const t0 = plan.trigger!;
+      if (price === t0 || (last !== null && (last < t0 ? price > t0 : last > t0 && price < t0)))
+        this.begin(plan, price);
+      return;
+    }
+    // A grid paused while waiting has not started: it holds nothing for a stop to protect.
+    if ((this.s.status !== 'running' && this.s.status !== 'paused') || this.cells.length === 0) return;
     if (plan.stopLoss !== null && price <= plan.stopLoss) this.stop('stop-loss');
     else if (plan.takeProfit !== null && price >= plan.takeProfit) this.stop('take-profit');
+    else if (this.s.status === 'running' && this.s.trail && !this.s.trail.ended) this.trailUp(plan, price);
+  }
+
+  /**
+   * Trailing up: while the price is at or above line a+N+1 and the lowest cell's buy is open, the grid moves up one
+   * line: that buy is cancelled and its cell leaves; its quote R = q_a · line a funds a new top cell that buys
+   * q' = floor(R / line(a+N)) at line a+N. A refused shift (cap, minimums) ends trailing for good.
+   */
+  private trailUp(plan: GridPlan, price: number): void {
+    const n = plan.grids;
+    for (;;) {
+      const t = this.s.trail!;
+      if (t.ended || t.next === null || price < t.next) return;
+      const low = this.cells[0]!;
+      if (!shiftable(low)) return;
+      const top = t.lines[n]!;
+      const lots = shiftedLots(low.qtyLots, t.lines[0]!, top);
+      const refusal = shiftRefusal(plan, lots, top, t.next);
+      if (refusal) {
+        this.s = { ...this.s, trail: { ...t, ended: true } };
+        this.notes.push({ kind: 'trailing-ended', reason: refusal.reason, message: refusal.message });
+        return;
+      }
+      const order = low.order!;
+      this.commands.push({ kind: 'cancel', clientOrderId: order.clientOrderId });
+      this.leaving.push({
+        ...low,
+        order: { ...order, cancelling: true },
+        index: t.offset,
+        buyLine: t.lines[0]!,
+        sellLine: t.lines[1]!,
+      });
+      const offset = t.offset + 1;
+      const lines = [...t.lines.slice(1), t.next];
+      this.s = {
+        ...this.s,
+        trail: { ...t, offset, lines, next: lineAt(plan, offset + n + 1), shifts: t.shifts + 1 },
+      };
+      this.cells = [
+        ...this.cells.slice(1),
+        {
+          holds: 'quote',
+          cycleLots: lots,
+          progressLots: 0,
+          base: [],
+          seq: 0,
+          order: null,
+          awaitingStart: false,
+          rejected: null,
+          qtyLots: lots,
+        },
+      ];
+      this.placeCellOrder(n - 1);
+      this.notes.push({
+        kind: 'trailing-shift',
+        left: t.offset,
+        cell: offset + n - 1,
+        qty: decText(new Dec(plan.qtyStep).times(lots)),
+        lower: priceText(lines[0]!),
+        upper: priceText(lines[n]!),
+        shifts: t.shifts + 1,
+      });
+    }
   }
 
   // --- order events ------------------------------------------------------
@@ -242,21 +397,22 @@ class StepRun {
 
   /** `lots` is what the order filled; `received` what the cell got (less when the fee came out of the base coin). */
   private gridFill(
-    c: number,
+    c: CellRef,
     order: OpenOrder,
     done: boolean,
     price: number,
     lots: number,
     received: number,
   ): void {
-    const cell = this.cells[c]!;
-    const q = this.s.plan!.qtyLots;
+    const cell = this.cellAt(c);
+    const q = cell.qtyLots;
     const progress = cell.progressLots + lots;
     const complete = progress === cell.cycleLots;
+    let next: Cell;
     if (order.side === 'buy') {
       const base = received > 0 ? [...cell.base, { lots: received, entry: price }] : cell.base;
       const held = base.reduce((sum, lot) => sum + lot.lots, 0);
-      this.cells[c] = complete
+      next = complete
         ? held > 0
           ? { ...cell, holds: 'base', cycleLots: held, progressLots: 0, base, order: null }
           : { ...cell, holds: 'quote', cycleLots: q, progressLots: 0, base, order: null }
@@ -265,14 +421,21 @@ class StepRun {
     } else {
       const { rest, profit } = this.consume(cell.base, lots, price);
       this.book({ profit });
-      this.cells[c] = complete
+      next = complete
         ? { ...cell, holds: 'quote', cycleLots: q, progressLots: 0, base: rest, order: null }
         : { ...cell, progressLots: progress, base: rest, order: done ? null : order };
       if (complete) {
         this.bumpCount('sells');
-        this.notes.push({ kind: 'cycle-complete', cell: c, profit: decText(profit) });
+        this.notes.push({ kind: 'cycle-complete', cell: this.indexOf(c), profit: decText(profit) });
       }
     }
+    if (c < 0) {
+      // A leaving cell: it sells what it bought and then leaves; it never buys again.
+      this.leaving[~c] = next as LeavingCell;
+      if (next.order === null) this.settleLeaving(~c);
+      return;
+    }
+    this.cells[c] = next;
     if (complete && this.s.status === 'running') this.placeCellOrder(c);
   }
 
@@ -281,11 +444,11 @@ class StepRun {
    * order is done, cells still short (a fee taken in the base coin) trade what they got.
    */
   private startFill(price: number, lots: number, done: boolean): void {
-    const q = this.s.plan!.qtyLots;
     let left = lots;
     for (let c = 0; c < this.cells.length; c++) {
       const cell = this.cells[c]!;
       if (!cell.awaitingStart) continue;
+      const q = cell.qtyLots;
       const take = Math.min(left, q - cell.progressLots);
       left -= take;
       const base = take > 0 ? [...cell.base, { lots: take, entry: price }] : cell.base;
@@ -306,17 +469,20 @@ class StepRun {
   private exitFill(price: number, lots: number): void {
     let left = lots;
     let profit = new Dec(0);
-    for (let c = 0; c < this.cells.length && left > 0; c++) {
-      const cell = this.cells[c]!;
+    const refs = [...this.cells.keys(), ...[...this.leaving.keys()].map((i) => ~i)];
+    for (const c of refs) {
+      if (left === 0) break;
+      const cell = this.cellAt(c);
       const held = cell.base.reduce((sum, lot) => sum + lot.lots, 0);
       if (held === 0) continue;
       const take = Math.min(left, held);
       left -= take;
       const used = this.consume(cell.base, take, price);
       profit = profit.plus(used.profit);
-      this.cells[c] = { ...cell, base: used.rest };
+      this.setCell(c, { ...cell, base: used.rest });
     }
     this.book({ profit });
+    for (let i = this.leaving.length - 1; i >= 0; i--) this.settleLeaving(i);
     if (left > 0)
       this.notes.push({ kind: 'invalid', message: `exit sold ${left} lots more than the grid held` });
   }
@@ -328,6 +494,7 @@ class StepRun {
       return;
     }
     this.dropOrder(found.purpose, found.cell);
+    if (found.purpose === 'grid' && found.cell! < 0) return this.settleLeaving(~found.cell!);
     if (this.s.status !== 'running') return;
     // A resume came while this cancel was in flight: the replacement goes out now that the old order is gone.
     if (found.purpose === 'grid') this.placeCellOrder(found.cell!);
@@ -341,8 +508,11 @@ class StepRun {
       return;
     }
     this.dropOrder(found.purpose, found.cell);
-    if (found.purpose === 'grid') this.cells[found.cell!] = { ...this.cells[found.cell!]!, rejected: reason };
     this.notes.push({ kind: 'order-rejected', clientOrderId, reason });
+    if (found.purpose !== 'grid') return;
+    const c = found.cell!;
+    this.setCell(c, { ...this.cellAt(c), rejected: reason });
+    if (c < 0) this.settleLeaving(~c);
   }
 
   // --- helpers -----------------------------------------------------------
@@ -350,13 +520,50 @@ class StepRun {
   private placeCellOrder(c: number): void {
     const cell = this.cells[c]!;
     if (cell.order !== null || cell.awaitingStart) return;
-    const plan = this.s.plan!;
+    const lines = currentLines(this.s);
     const side: Side = cell.holds === 'quote' ? 'buy' : 'sell';
-    const price = side === 'buy' ? plan.lines[c]! : plan.lines[c + 1]!;
+    const price = side === 'buy' ? lines[c]! : lines[c + 1]!;
     const lots = cell.cycleLots - cell.progressLots;
     const seq = cell.seq + 1;
-    const order = this.newOrder(gridOrderId(this.s.gridId, c, seq), side, price, lots, 'grid', c);
+    const index = this.indexOf(c);
+    const order = this.newOrder(gridOrderId(this.s.gridId, index, seq), side, price, lots, 'grid', index);
     this.cells[c] = { ...cell, seq, order, rejected: null };
+  }
+
+  /**
+   * A leaving cell with no open order: gone if it holds no base; else it sells what it holds at its sell line (when
+   * the grid runs and the order was not refused: a resume places it then).
+   */
+  private settleLeaving(i: number): void {
+    let cell = this.leaving[i]!;
+    if (cell.order !== null) return;
+    const held = cell.base.reduce((sum, lot) => sum + lot.lots, 0);
+    if (held === 0) {
+      this.leaving.splice(i, 1);
+      return;
+    }
+    if (cell.holds === 'quote') cell = { ...cell, holds: 'base', cycleLots: held, progressLots: 0 };
+    if (this.s.status === 'running' && cell.rejected === null) {
+      const seq = cell.seq + 1;
+      const lots = cell.cycleLots - cell.progressLots;
+      const id = gridOrderId(this.s.gridId, cell.index, seq);
+      cell = { ...cell, seq, order: this.newOrder(id, 'sell', cell.sellLine, lots, 'grid', cell.index) };
+    }
+    this.leaving[i] = cell;
+  }
+
+  private cellAt(c: CellRef): Cell {
+    return c >= 0 ? this.cells[c]! : this.leaving[~c]!;
+  }
+
+  private setCell(c: CellRef, cell: Cell): void {
+    if (c >= 0) this.cells[c] = cell;
+    else this.leaving[~c] = cell as LeavingCell;
+  }
+
+  /** The cell's index among all the grid's cells: what its order ids and notes name. */
+  private indexOf(c: CellRef): number {
+    return c >= 0 ? (this.s.trail?.offset ?? 0) + c : this.leaving[~c]!.index;
   }
 
   private placeStartOrderIfNeeded(): void {
@@ -419,11 +626,15 @@ class StepRun {
       const cell = this.cells[c]!;
       if (cell.order) this.cells[c] = { ...cell, order: cancel(cell.order) };
     }
+    for (let i = 0; i < this.leaving.length; i++) {
+      const cell = this.leaving[i]!;
+      if (cell.order) this.leaving[i] = { ...cell, order: cancel(cell.order) };
+    }
   }
 
   private findOrder(
     clientOrderId: string,
-  ): { order: OpenOrder; purpose: OrderPurpose; cell: number | null } | null {
+  ): { order: OpenOrder; purpose: OrderPurpose; cell: CellRef | null } | null {
     if (this.s.startOrder?.clientOrderId === clientOrderId) {
       return { order: this.s.startOrder, purpose: 'start', cell: null };
     }
@@ -433,17 +644,22 @@ class StepRun {
     // Grid ids name their cell: look there first, then fall back to a scan (ids from elsewhere are rejected anyway).
     const prefix = `${this.s.gridId}-`;
     if (clientOrderId.startsWith(prefix)) {
-      const c = Number(clientOrderId.slice(prefix.length).split('-')[0]);
+      const index = Number(clientOrderId.slice(prefix.length).split('-')[0]);
+      const c = index - (this.s.trail?.offset ?? 0);
       const order = this.cells[c]?.order;
       if (order?.clientOrderId === clientOrderId) return { order, purpose: 'grid', cell: c };
+      const i = this.leaving.findIndex(
+        (cell) => cell.index === index && cell.order?.clientOrderId === clientOrderId,
+      );
+      if (i >= 0) return { order: this.leaving[i]!.order!, purpose: 'grid', cell: ~i };
     }
     return null;
   }
 
-  private dropOrder(purpose: OrderPurpose, cell: number | null): void {
+  private dropOrder(purpose: OrderPurpose, cell: CellRef | null): void {
     if (purpose === 'start') this.s = { ...this.s, startOrder: null };
     else if (purpose === 'exit') this.s = { ...this.s, exitOrder: null };
-    else this.cells[cell!] = { ...this.cells[cell!]!, order: null };
+    else this.setCell(cell!, { ...this.cellAt(cell!), order: null });
   }
 
   private consume(base: readonly BaseLot[], lots: number, price: number): { rest: BaseLot[]; profit: Dec } {

@@ -16,7 +16,7 @@ export function gridFigures(state: GridState): GridFigures {
   const step = state.plan?.qtyStep ?? state.params.instrument.qtyStep;
   let costUnits = new Dec(0);
   let openOrders = 0;
-  for (const cell of state.cells) {
+  for (const cell of [...state.cells, ...(state.trail?.leaving ?? [])]) {
     for (const lot of cell.base) costUnits = costUnits.plus(new Dec(lot.entry).times(lot.lots));
     if (cell.order && !cell.order.cancelling) openOrders++;
   }

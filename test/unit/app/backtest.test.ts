@@ -226,3 +226,64 @@ describe('the backtest run', () => {
     await expect(new Backtests({ candles: broken }).run(request(hand))).rejects.toThrow('connection refused');
   });
 });
+
+describe('trailing up and trigger prices through the one schema', () => {
+  const hand = { data: 'hand.csv', ...GRID, tick: '1', 'qty-step': '0.01', 'min-qty': '0.01' };
+  const backtests = (series: CandleSeries) => new Backtests({ candles: source(series) });
+
+  it('reads the switch, the cap and the trigger into the grid', () => {
+    const r = new Backtests({ candles: source(null) }).request(
+      args({ ...hand, 'trailing-up': true, 'trailing-cap': '260', trigger: '150' }),
+      plain,
+    );
+    expect(r.ok && r.value.params).toMatchObject({ trailingUp: true, trailingCap: '260', trigger: '150' });
+    const none = new Backtests({ candles: source(null) }).request(args(hand), plain);
+    expect(none.ok && Object.keys(none.value.params)).not.toContain('trailingUp');
+    expect(parse({ ...hand, 'trailing-up': 'yes', 'trailing-cap': '2.6e2', trigger: '-1' })).toMatchObject({
+      error: { problems: ['switch trailing-up', 'decimal trailing-cap', 'decimal trigger'] },
+    });
+  });
+
+  it('runs them: the hand-worked shift, and a trigger that is never reached', async () => {
+    // The first hand-worked trailing case of test/unit/engine/backtest-hand-worked.test.ts.
+    const shift = candles([
+      ['160', '230', '160', '230'],
+      ['230', '230', '170', '215'],
+    ]);
+    const run = await backtests(shift).run(request({ ...hand, 'trailing-up': true }));
+    expect(run.ok && run.value.result).toMatchObject({
+      trailingShifts: 1,
+      finalLower: '125',
+      finalUpper: '225',
+      equity: '1134.6748',
+      triggeredAtMs: null,
+    });
+    const waiting = await backtests(shift).run(request({ ...hand, trigger: '100' }));
+    expect(waiting.ok && waiting.value.result).toMatchObject({
+      triggeredAtMs: null,
+      equity: '1000',
+      buys: 0,
+      startPrice: '100',
+    });
+  });
+
+  it('refuses a cap without trailing, a cap not above upper, and stops that do not straddle the trigger', async () => {
+    const refused = async (values: Record<string, unknown>) =>
+      (await backtests(SERIES).run(request({ ...hand, ...values }))) as { error?: { message: string } };
+    expect((await refused({ 'trailing-cap': '260' })).error?.message).toBe(
+      'trailing cap 260 given without trailing up',
+    );
+    expect((await refused({ 'trailing-up': true, 'trailing-cap': '200' })).error?.message).toBe(
+      'trailing cap 200 must be above upper 200',
+    );
+    expect((await refused({ trigger: '150', 'take-profit': '140' })).error?.message).toBe(
+      'take-profit 140 must be above the trigger price 150',
+    );
+  });
+});
+
+function request(values: Record<string, unknown>) {
+  const r = new Backtests({ candles: source(null) }).request(args(values), plain);
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  return r.value;
+}

@@ -19,8 +19,9 @@ import { expectSameResult } from '../../support/results.js';
  * The backtester's loop (fast.ts) equals the general engine driven fill by fill through the paper matching model
  * (reference.ts), figure for figure, on seeded random cases: arithmetic and geometric grids of random counts, ranges
  * (inside, around or cutting through the prices), ticks, quantity steps, investments and fees, buy fees in quote or in
- * base, random stop-loss and take-profit; over random walks (with jumps that cross several lines at once) and random
- * windows of the real 1-minute candles in ../shared/data.
+ * base, random stop-loss and take-profit, trailing up (with and without a cap) and trigger prices (reached from above,
+ * from below, or never); over random walks (with jumps that cross several lines at once) and random windows of the
+ * real 1-minute candles in ../shared/data.
  *
  * Deterministic by default; `SEED=<n>` draws another set and `CASES=<n>` another count. Each case has its own seed
  * (drawn from SEED), printed in its name; a failure prints the case in full and the command that replays it alone.
@@ -145,14 +146,23 @@ function drawGrid(
     lo = Math.min(lo, series.low[i]!);
     hi = Math.max(hi, series.high[i]!);
   }
-  const p0 = series.open[0]!;
-  const span = Math.max(hi - lo, p0 * 0.02);
+  const first = series.open[0]!;
+  const span = Math.max(hi - lo, first * 0.02);
   for (let attempt = 0; attempt < 50; attempt++) {
+    // A trigger somewhere the path goes (now and then where it never goes); the grid then starts there (P0 = T0).
+    const trigger =
+      rng() < 0.3
+        ? onTick(rng() < 0.2 ? hi + span * uniform(rng, 0.05, 0.3) : uniform(rng, lo, hi), tickUnits)
+        : null;
+    const p0 = trigger ?? first;
     // Negative margins widen the range past the prices; positive ones cut into it, so the price leaves the grid.
     const lower = onTick(lo + span * uniform(rng, -0.3, 0.35), tickUnits);
     const upper = onTick(hi - span * uniform(rng, -0.3, 0.35), tickUnits);
     if (lower >= upper) continue;
     const grids = 2 + Math.floor(rng() ** 2 * 150);
+    const trailingUp = rng() < 0.35;
+    const trailingCap =
+      trailingUp && rng() < 0.5 ? onTick(upper + tickUnits + rng() * span * 0.6, tickUnits) : null;
     const qtyStep = pick(rng, QTY_STEPS);
     const lots = Math.round(logUniform(rng, 1, 3_000));
     const investment = new Decimal(lots)
@@ -178,6 +188,9 @@ function drawGrid(
       instrument: { tickSize: tick, qtyStep, minQty: qtyStep, minValue: pick(rng, ['1', '0.01']) },
       stopLoss: stopLoss !== null && stopLoss < p0 ? priceText(stopLoss) : undefined,
       takeProfit: takeProfit !== null && takeProfit > p0 ? priceText(takeProfit) : undefined,
+      ...(trigger !== null && { trigger: priceText(trigger) }),
+      ...(trailingUp && { trailingUp: true }),
+      ...(trailingCap !== null && trailingCap > upper && { trailingCap: priceText(trailingCap) }),
     };
     const buyFeeIn: BuyFeeIn = rng() < 0.5 ? 'quote' : 'base';
     const plan = planGrid(params, p0);
@@ -207,7 +220,12 @@ function describeCase(c: Case): string {
     c.source.kind === 'real'
       ? `${c.source.file} [${c.source.start}, +${c.length})`
       : `walk of ${c.length} on tick ${c.source.tick}`;
-  const stops = [p.stopLoss && `SL ${p.stopLoss}`, p.takeProfit && `TP ${p.takeProfit}`]
+  const stops = [
+    p.stopLoss && `SL ${p.stopLoss}`,
+    p.takeProfit && `TP ${p.takeProfit}`,
+    p.trigger && `trigger ${p.trigger}`,
+    p.trailingUp && (p.trailingCap ? `trailing to ${p.trailingCap}` : 'trailing'),
+  ]
     .filter(Boolean)
     .join(' ');
   return `#${c.index} seed ${c.seed}: ${source}, ${p.mode} ${p.grids} grids ${p.lower}-${p.upper}${stops ? `, ${stops}` : ''}, buy fee in ${c.buyFeeIn}`;
@@ -242,7 +260,7 @@ describe(`the backtester loop equals the general engine driven through the paper
     });
   }
 
-  it('draws cases that exercise what the fixed ones did: fills, both stops, base-fee dust, both modes and sources', () => {
+  it('draws cases that exercise what the fixed ones did: fills, both stops, base-fee dust, both modes and sources, trailing and triggers', () => {
     const results = cases.map((c) => ({ c, r: fastResults.get(c) ?? fastRun(c, candlesOf(c)) }));
     const count = (f: (x: (typeof results)[number]) => boolean) => results.filter(f).length;
     const share = (n: number) => n / results.length;
@@ -266,5 +284,30 @@ describe(`the backtester loop equals the general engine driven through the paper
     expect(share(count(({ c }) => c.params.mode === 'arithmetic'))).toBeGreaterThan(0.3);
     expect(share(count(({ c }) => c.source.kind === 'real'))).toBeGreaterThan(0.25);
     expect(share(count(({ c }) => c.source.kind === 'walk'))).toBeGreaterThan(0.4);
+    // Trailing up: grids that shifted, several times over, some up to their cap; a cap never crossed.
+    const trailing = results.filter(({ c }) => c.params.trailingUp);
+    expect(share(trailing.length)).toBeGreaterThan(0.2);
+    expect(share(count(({ r }) => r.trailingShifts > 0))).toBeGreaterThan(0.08);
+    expect(count(({ r }) => r.trailingShifts > 5)).toBeGreaterThan(5);
+    const capped = trailing.filter(({ c }) => c.params.trailingCap !== undefined);
+    expect(capped.filter(({ r }) => r.trailingShifts > 0).length).toBeGreaterThan(3);
+    for (const { c, r } of capped) expect(new Decimal(r.finalUpper).lte(c.params.trailingCap!)).toBe(true);
+    // Triggers reached from above and from below, and never reached (then nothing traded).
+    const triggered = results.filter(
+      ({ c, r }) => c.params.trigger !== undefined && r.triggeredAtMs !== null,
+    );
+    expect(share(triggered.length)).toBeGreaterThan(0.15);
+    const from = (above: boolean) =>
+      triggered.filter(
+        ({ c }) => new Decimal(c.params.trigger!).lt(priceText(candlesOf(c).open[0]!)) === above,
+      );
+    expect(from(true).length).toBeGreaterThan(5);
+    expect(from(false).length).toBeGreaterThan(5);
+    const never = results.filter(({ c, r }) => c.params.trigger !== undefined && r.triggeredAtMs === null);
+    expect(never.length).toBeGreaterThan(2);
+    for (const { c, r } of never) {
+      expect(r).toMatchObject({ buys: 0, sells: 0, fees: '0', startBuyQty: '0', maxDrawdownPct: 0 });
+      expect(new Decimal(r.equity).eq(c.params.investment)).toBe(true);
+    }
   });
 });

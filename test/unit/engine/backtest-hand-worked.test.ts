@@ -273,3 +273,280 @@ describe('hand-worked backtests, buy fees in base', () => {
     ).toThrow(/nothing to sell/);
   });
 });
+
+/**
+ * Trailing up (docs/grid-rules.md, "Trailing up") on the same grid: lines 100, 125, 150, 175, 200 and past U the same
+ * rule, 225, 250, 275, 300, 325. At P0 = 160: q = 1.56, k = 2; the start buys 3.12 at 160 (499.2, fee 0.4992), buys
+ * rest at 100 and 125, sells at 175 and 200. A rise to 175 and 200 sells both start cells: +273 and +312 (fees 0.273
+ * and 0.312), profit 1.56 x 15 + 1.56 x 40 = 85.8; quote 1000 - 499.2 - 0.4992 + 585 - 0.585 = 1084.7158.
+ */
+describe('hand-worked backtests, trailing up', () => {
+  const trailing = (extra: Partial<GridParams> = {}) => params({ trailingUp: true, ...extra });
+
+  it('a shift: the lowest buy is cancelled and its quote funds a new top cell', () => {
+    // Candle 1 (160, 230, 160, 230), path 160→160→230→230. The rise sells at 175 and 200 (cells 2 and 3 now buy at
+    // 150 and 175), then reaches line 5 = 225 while cell 0's buy at 100 is open: shift. R = 1.56 x 100 = 156 funds
+    // cell 4, which buys q' = floor(156 / 200) = 0.78 at 200. The window is 125..225; line 6 = 250 is not reached.
+    // Candle 2 (230, 230, 170, 215), path 230→230→170→215: the fall fills the new buy at 200 (156, fee 0.156) and
+    // cell 3's buy at 175 (273, fee 0.273); the rise to 215 fills cell 3's sell at 200 (312, fee 0.312, profit 39),
+    // not cell 4's at 225. Quote 1084.7158 - 156.156 - 273.273 + 311.688 = 966.9748; cell 4 holds 0.78 (x 215 =
+    // 167.7). Profit 85.8 + 39 = 124.8; fees 0.4992 + 0.585 + 0.156 + 0.273 + 0.312 = 1.8252.
+    const r = bothRuns(
+      trailing(),
+      candles([
+        ['160', '230', '160', '230'],
+        ['230', '230', '170', '215'],
+      ]),
+    );
+    expect(r).toMatchObject({
+      levels: ['100', '125', '150', '175', '200'],
+      trailingShifts: 1,
+      finalLower: '125',
+      finalUpper: '225',
+      buys: 2,
+      sells: 3,
+      gridProfit: '124.8',
+      fees: '1.8252',
+      netProfit: '122.9748',
+      quoteBalance: '966.9748',
+      baseQty: '0.78',
+      equity: '1134.6748',
+      maxDrawdownPct: 0,
+      triggeredAtMs: null,
+    });
+  });
+
+  it('several shifts in one candle, one per line, each cell its own quantity', () => {
+    // Candle 1 (160, 290, 160, 290): after the two sells the rise to 290 passes lines 225, 250 and 275:
+    //   225: cell 0 (1.56 at 100, R = 156) leaves; cell 4 buys floor(156 / 200) = 0.78 at 200.
+    //   250: cell 1 (1.56 at 125, R = 195) leaves; cell 5 buys floor(195 / 225 = 0.866..) = 0.86 at 225 (1.5 stays).
+    //   275: cell 2 (1.56 at 150, R = 234) leaves; cell 6 buys floor(234 / 250 = 0.936) = 0.93 at 250 (1.5 stays).
+    //   300 is not reached: window 175..275, three shifts.
+    // Candle 2 (290, 290, 240, 280), path 290→290→240→280: the fall fills cell 6's buy at 250 (232.5, fee 0.2325),
+    // the rise its sell at 275 (255.75, fee 0.25575, profit 0.93 x 25 = 23.25); 280 is below line 8 = 300.
+    // Quote 1084.7158 - 232.7325 + 255.49425 = 1107.47755; profit 85.8 + 23.25 = 109.05;
+    // fees 0.4992 + 0.585 + 0.2325 + 0.25575 = 1.57245.
+    const r = bothRuns(
+      trailing(),
+      candles([
+        ['160', '290', '160', '290'],
+        ['290', '290', '240', '280'],
+      ]),
+    );
+    expect(r).toMatchObject({
+      trailingShifts: 3,
+      finalLower: '175',
+      finalUpper: '275',
+      buys: 1,
+      sells: 3,
+      gridProfit: '109.05',
+      fees: '1.57245',
+      netProfit: '107.47755',
+      quoteBalance: '1107.47755',
+      baseQty: '0',
+      equity: '1107.47755',
+      maxDrawdownPct: 0,
+    });
+  });
+
+  it('the cap: no shift would put the top line above it, and trailing ends for good', () => {
+    // Cap 260. Candle 1 as above: shifts at 225 (top line 225) and 250 (top line 250); at 275 the new top line would be
+    // 275 > 260: no shift, trailing ends. Window 150..250: cells 2 (buy 150), 3 (175), 4 (0.78 at 200), 5 (0.86 at 225).
+    // Candle 2 (290, 290, 215, 280): the fall fills cell 5's buy at 225 (193.5, fee 0.1935); the rise fills its sell
+    // at 250 (215, fee 0.215, profit 0.86 x 25 = 21.5) and passes 275 with cell 2's buy open: no shift, trailing is over.
+    // Quote 1084.7158 - 193.6935 + 214.785 = 1105.8073; profit 85.8 + 21.5 = 107.3;
+    // fees 0.4992 + 0.585 + 0.1935 + 0.215 = 1.4927.
+    const r = bothRuns(
+      trailing({ trailingCap: '260' }),
+      candles([
+        ['160', '290', '160', '290'],
+        ['290', '290', '215', '280'],
+      ]),
+    );
+    expect(r).toMatchObject({
+      trailingShifts: 2,
+      finalLower: '150',
+      finalUpper: '250',
+      buys: 1,
+      sells: 3,
+      gridProfit: '107.3',
+      fees: '1.4927',
+      netProfit: '105.8073',
+      quoteBalance: '1105.8073',
+      equity: '1105.8073',
+    });
+  });
+
+  it('the minimum quantity: a shift whose new cell would buy too little ends trailing for good', () => {
+    // Minimum quantity 0.55 (q = 1.56 meets it). Candle 1 (160, 330, 160, 330): after the two sells, shifts at
+    //   225: cell 0 (1.56 at 100) → cell 4 buys floor(156 / 200) = 0.78 at 200;
+    //   250: cell 1 (1.56 at 125) → cell 5 buys floor(195 / 225) = 0.86 at 225;
+    //   275: cell 2 (1.56 at 150) → cell 6 buys floor(234 / 250) = 0.93 at 250;
+    //   300: cell 3 (1.56 at 175, its buy since the sell at 200) → cell 7 buys floor(273 / 275 = 0.9927) = 0.99 at 275;
+    //   325: cell 4 (0.78 at 200, R = 156) would fund cell 8 with floor(156 / 300) = 0.52 < 0.55: refused, trailing ends.
+    // Window 200..300 after four shifts. Candle 2 (330, 330, 270, 320): the fall fills cell 7's buy at 275 (272.25,
+    // fee 0.27225), the rise its sell at 300 (297, fee 0.297, profit 0.99 x 25 = 24.75). Candle 3 rises to 340, past
+    // 325 with cell 4's buy open: no shift, trailing is over.
+    // Quote 1084.7158 - 272.52225 + 296.703 = 1108.89655; profit 85.8 + 24.75 = 110.55;
+    // fees 0.4992 + 0.585 + 0.27225 + 0.297 = 1.65345.
+    const r = bothRuns(
+      trailing({ instrument: { tickSize: '1', qtyStep: '0.01', minQty: '0.55', minValue: '1' } }),
+      candles([
+        ['160', '330', '160', '330'],
+        ['330', '330', '270', '320'],
+        ['320', '340', '320', '340'],
+      ]),
+    );
+    expect(r).toMatchObject({
+      trailingShifts: 4,
+      finalLower: '200',
+      finalUpper: '300',
+      buys: 1,
+      sells: 3,
+      gridProfit: '110.55',
+      fees: '1.65345',
+      netProfit: '108.89655',
+      quoteBalance: '1108.89655',
+      equity: '1108.89655',
+    });
+  });
+
+  it('without trailing the same candles shift nothing and the window stays', () => {
+    const r = bothRuns(
+      params(),
+      candles([
+        ['160', '290', '160', '290'],
+        ['290', '290', '240', '280'],
+      ]),
+    );
+    expect(r).toMatchObject({ trailingShifts: 0, finalLower: '100', finalUpper: '200', buys: 0, sells: 2 });
+  });
+});
+
+/**
+ * Trigger prices (docs/grid-rules.md, "Trigger price"): T0 = 150 on the same grid. Planned at P0 = 150: q = 1000 / 4
+ * / 150 = 1.666.. → 1.66, k = 2 (150 is line 2): buys at 100 and 125, the start buy 3.32 at 150 (498, fee 0.498,
+ * quote left 501.502), sells at 175 and 200. Candle 2 opens at 2025-01-01T00:01Z = 1735689660000.
+ */
+describe('hand-worked backtests, trigger price', () => {
+  const CANDLE_2 = Date.UTC(2025, 0, 1) + 60_000;
+
+  it('reached from above: the grid starts at T0 and its orders cannot fill on the rest of that segment', () => {
+    // Candle 1 (180, 185, 170, 172) stays above 150: waiting, equity 1000.
+    // Candle 2 (172, 176, 120, 130), path 172→176→120→130: the fall reaches 150, the grid starts there; the rest of
+    // the fall, 150→120, passes the new buy at 125 without filling it (placed during the segment). 120→130 rises.
+    // Close 130: 501.502 + 3.32 x 130 = 933.102: drawdown 6.6898 %.
+    // Candle 3 (130, 135, 110, 112), path 130→135→110→112: the fall fills the buy at 125 (207.5, fee 0.2075).
+    // Quote 501.502 - 207.7075 = 293.7945; base 3.32 + 1.66 = 4.98 (x 112 = 557.76): equity 851.5545, drawdown
+    // 14.84455 %. Fees 0.498 + 0.2075 = 0.7055.
+    const r = bothRuns(
+      params({ trigger: '150' }),
+      candles([
+        ['180', '185', '170', '172'],
+        ['172', '176', '120', '130'],
+        ['130', '135', '110', '112'],
+      ]),
+    );
+    expect(r).toMatchObject({
+      triggeredAtMs: CANDLE_2,
+      startPrice: '150',
+      qtyPerGrid: '1.66',
+      startBuyQty: '3.32',
+      gapLine: 2,
+      buys: 1,
+      sells: 0,
+      gridProfit: '0',
+      fees: '0.7055',
+      netProfit: '-0.7055',
+      quoteBalance: '293.7945',
+      baseQty: '4.98',
+      equity: '851.5545',
+    });
+    expect(r.maxDrawdownPct).toBeCloseTo(14.84455, 10);
+  });
+
+  it('reached from below: the sell the rest of the segment passed waits until the price comes back to it', () => {
+    // Candle 1 (110, 140, 105, 130) stays below 150: waiting.
+    // Candle 2 (130, 180, 128, 178), path 130→128→180→178: the rise reaches 150, the grid starts there; the rest of
+    // the rise, 150→180, passes the new sell at 175 without filling it. 180→178 falls (no buy there); the sell at
+    // 175 is still below the price. Close 178: 501.502 + 3.32 x 178 = 1092.462.
+    // Candle 3 (178, 190, 170, 185), path 178→170→190→185: the fall to 170 brings the price below the sell, the rise
+    // fills it: 1.66 x 175 = 290.5, fee 0.2905, profit 1.66 x 25 = 41.5. Cell 2 buys at 150 again.
+    // Quote 501.502 + 290.5 - 0.2905 = 791.7115; cell 3 holds 1.66 (x 185 = 307.1): equity 1098.8115.
+    const r = bothRuns(
+      params({ trigger: '150' }),
+      candles([
+        ['110', '140', '105', '130'],
+        ['130', '180', '128', '178'],
+        ['178', '190', '170', '185'],
+      ]),
+    );
+    expect(r).toMatchObject({
+      triggeredAtMs: CANDLE_2,
+      startBuyQty: '3.32',
+      buys: 0,
+      sells: 1,
+      gridProfit: '41.5',
+      fees: '0.7885',
+      netProfit: '40.7115',
+      quoteBalance: '791.7115',
+      baseQty: '1.66',
+      equity: '1098.8115',
+      maxDrawdownPct: 0,
+    });
+  });
+
+  it('never reached: the figures are those of the untouched investment', () => {
+    const r = bothRuns(
+      params({ trigger: '150' }),
+      candles([
+        ['180', '190', '170', '185'],
+        ['185', '195', '160', '190'],
+      ]),
+    );
+    expect(r).toMatchObject({
+      triggeredAtMs: null,
+      startPrice: '150',
+      qtyPerGrid: '1.66',
+      startBuyQty: '0',
+      buys: 0,
+      sells: 0,
+      gridProfit: '0',
+      fees: '0',
+      netProfit: '0',
+      quoteBalance: '1000',
+      baseQty: '0',
+      equity: '1000',
+      endPrice: '190',
+      maxDrawdownPct: 0,
+      stopped: null,
+    });
+  });
+
+  it('a first price equal to the trigger starts at once: the first worked example, figure for figure', () => {
+    const rows = [
+      ['160', '180', '120', '130'],
+      ['130', '210', '95', '205'],
+    ] as const;
+    const plain = bothRuns(params(), candles(rows));
+    const r = bothRuns(params({ trigger: '160' }), candles(rows));
+    expect(r).toEqual({ ...plain, triggeredAtMs: Date.UTC(2025, 0, 1) });
+  });
+
+  it('a stop-loss or take-profit must lie on either side of the trigger, not of the first price', () => {
+    const at = (extra: Partial<GridParams>) =>
+      planGrid(params(extra), candles([['180', '180', '180', '180']]).open[0]!);
+    expect(at({ trigger: '150', stopLoss: '160' })).toMatchObject({
+      ok: false,
+      error: { message: 'stop-loss 160 must be below the trigger price 150' },
+    });
+    expect(at({ trigger: '150', takeProfit: '150' })).toMatchObject({
+      ok: false,
+      error: { message: 'take-profit 150 must be above the trigger price 150' },
+    });
+    expect(at({ trigger: '150', stopLoss: '140', takeProfit: '170' })).toMatchObject({
+      ok: true,
+      value: { startPrice: 15_000_000_000, trigger: 15_000_000_000 },
+    });
+  });
+});

@@ -1,26 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { GridCommand, GridEvent } from '../../../src/engine/grid/events.js';
+import type { GridEvent } from '../../../src/engine/grid/events.js';
 import type { GridParams } from '../../../src/engine/grid/params.js';
 import { createGridState, type GridState } from '../../../src/engine/grid/state.js';
 import { openOrders, step } from '../../../src/engine/grid/step.js';
 import { gridFigures } from '../../../src/engine/grid/summary.js';
 import { toPriceUnits } from '../../../src/engine/money.js';
-import { handGrid } from '../../support/grids.js';
+import { handGrid, runSteps } from '../../support/grids.js';
 
 // Lines 100, 125, 150, 175, 200; at P0 = 160: q = 1.56 (156 lots of 0.01), k = 2.
 const params: GridParams = handGrid({ stopLoss: '90' });
 const px = (p: string) => toPriceUnits(p);
 
-function run(state: GridState, ...events: GridEvent[]): { state: GridState; commands: GridCommand[] } {
-  const commands: GridCommand[] = [];
-  let s = state;
-  for (const e of events) {
-    const out = step(s, e);
-    s = out.state;
-    commands.push(...out.commands);
-  }
-  return { state: s, commands };
-}
+const run = runSteps;
 
 const started = () => run(createGridState('g1', params), { kind: 'start', price: px('160') });
 const fill = (clientOrderId: string, execId: string, price: string, lots: number): GridEvent => ({
