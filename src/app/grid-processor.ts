@@ -1,6 +1,6 @@
 import type { GridCommand, GridEvent, GridNote } from '../engine/grid/events.js';
 import type { GridState, OpenOrder } from '../engine/grid/state.js';
-import { step } from '../engine/grid/step.js';
+import { openOrders, step } from '../engine/grid/step.js';
 import { Dec, decText, priceText } from '../engine/money.js';
 import { clearsByItself, type PreTradeVerdict, type RefusalReason } from '../engine/risk/pre-trade.js';
 import type { Exchange, PlaceOrderRequest, PlaceOutcome } from '../exchange/exchange.js';
@@ -116,8 +116,10 @@ export class GridProcessor {
   }
 
   /**
-   * Sends the commands of an event this process just committed (its orders are already claimed: 'placing');
-   * placements in parallel (bounded), since a start places dozens at once.
+   * Sends the commands of an event this process just committed (its orders are already claimed: 'placing'). Cancels
+   * go first, and are answered before any placement is judged: a trailing shift cancels its lowest buy to fund the new
+   * top one, and the new buy, judged while the old one still held its quote, could be held back for want of a free
+   * balance the cancel was about to free. Then placements, in parallel (bounded), since a start places dozens at once.
    */
   private async execute(symbol: string, gridId: string, commands: readonly GridCommand[]): Promise<void> {
     const toRow = (c: Extract<GridCommand, { kind: 'place' }>): OrderToSend => ({
@@ -130,29 +132,21 @@ export class GridProcessor {
       price: c.priceText,
       quantity: c.qtyText,
     });
+    const cancels = commands.flatMap((c) => (c.kind === 'cancel' ? [c.clientOrderId] : []));
+    await bounded(cancels, (id) => this.requestCancel(id));
     // Judged together, against the book as it is before any of them goes: a start's market buy filling while its
     // grid orders are still being sent must not change the verdict on those (it did, one order at a time, on a slow
     // machine). The batched path below never judged them again either.
     const places = await this.passGuard(commands.flatMap((c) => (c.kind === 'place' ? [toRow(c)] : [])));
     const { exchange } = this.deps;
-    const batched = places.length > 1 && exchange.placeOrders !== undefined;
-    if (batched) {
+    if (places.length > 1 && exchange.placeOrders !== undefined) {
       // Many at once (a start, a resume): in batches where the exchange has them.
       const going = await this.holdWhileKilled(places);
-      const outcomes = going.length > 0 ? await exchange.placeOrders!(going.map(toRequest)) : [];
+      const outcomes = going.length > 0 ? await exchange.placeOrders(going.map(toRequest)) : [];
       await Promise.all(going.map((row, i) => this.recordPlacement(row, outcomes[i]!)));
+      return;
     }
-    const queue: (OrderToSend | string)[] = [
-      ...(batched ? [] : places),
-      ...commands.flatMap((c) => (c.kind === 'cancel' ? [c.clientOrderId] : [])),
-    ];
-    const worker = async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-        if (typeof item === 'string') await this.requestCancel(item);
-        else await this.sendPlacement(item, { judged: true });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+    await bounded(places, (order) => this.sendPlacement(order, { judged: true }));
   }
 
   private feeCoin(symbol: string, which: 'quote' | 'base'): string {
@@ -417,6 +411,59 @@ export class GridProcessor {
         ],
       });
     }
+    // A step that shifts several lines at once (a price jump) says so in one message; the shift count names it for
+    // good, so a redelivered event announces nothing twice.
+    const shifts = result.notes.filter((n) => n.kind === 'trailing-shift');
+    const at = (cell: number) => {
+      const placed = result.commands.find((c) => c.kind === 'place' && c.cell === cell);
+      return placed?.kind === 'place' && placed.priceText ? ` @ ${placed.priceText}` : '';
+    };
+    const last = shifts.at(-1);
+    if (last) {
+      notifications.push({
+        category: 'lifecycle',
+        severity: 'info',
+        key: `trailing-${gridId}-${last.shifts}`,
+        gridId,
+        title: `${symbol} grid ${gridId} trailing up: now ${last.lower}–${last.upper}`,
+        lines: [
+          shifts.length === 1
+            ? `moved up one line: cell ${last.left} left, cell ${last.cell} buys ${last.qty}${at(last.cell)}`
+            : `moved up ${shifts.length} lines at once; the new top cell ${last.cell} buys ${last.qty}${at(last.cell)}`,
+          `${last.shifts} shift${last.shifts === 1 ? '' : 's'} so far`,
+        ],
+      });
+    }
+    for (const note of result.notes) {
+      if (note.kind === 'trailing-ended') {
+        notifications.push({
+          category: 'lifecycle',
+          severity: 'warning',
+          key: `trailing-ended-${gridId}`,
+          gridId,
+          title: `${symbol} grid ${gridId} stopped trailing up`,
+          lines: [note.message, 'it trades its last range as a fixed grid from now on'],
+        });
+      } else if (note.kind === 'waiting') {
+        notifications.push({
+          category: 'lifecycle',
+          severity: 'info',
+          key: `waiting-${gridId}`,
+          gridId,
+          title: `${symbol} grid ${gridId} waiting for ${note.trigger}`,
+          lines: ['it starts when the price reaches its trigger; nothing trades until then'],
+        });
+      } else if (note.kind === 'triggered') {
+        notifications.push({
+          category: 'lifecycle',
+          severity: 'success',
+          key: `triggered-${gridId}`,
+          gridId,
+          title: `${symbol} grid ${gridId} triggered at ${note.price}`,
+          lines: ['the price reached its trigger: the grid starts there'],
+        });
+      }
+    }
     for (const note of result.notes) {
       if (note.kind === 'started') {
         notifications.push({
@@ -462,11 +509,18 @@ export class GridProcessor {
   }
 }
 
+/** Every order the grid has out, a leaving cell's (trailing up) included: a fill on any of them is a trade. */
 function findOrder(state: GridState, clientOrderId: string): OpenOrder | null {
-  if (state.startOrder?.clientOrderId === clientOrderId) return state.startOrder;
-  if (state.exitOrder?.clientOrderId === clientOrderId) return state.exitOrder;
-  for (const cell of state.cells) if (cell.order?.clientOrderId === clientOrderId) return cell.order;
-  return null;
+  return openOrders(state).find((o) => o.clientOrderId === clientOrderId) ?? null;
+}
+
+/** Runs `work` on every item, at most 8 at once. */
+async function bounded<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
 }
 
 function toGuarded(o: OrderToSend): GuardedOrder {

@@ -46,6 +46,12 @@ export const CreateGridInput = z.object({
   investment: decimal('investment'),
   stopLoss: decimal('stopLoss').optional(),
   takeProfit: decimal('takeProfit').optional(),
+  /** Trailing up (docs/grid-rules.md): the grid follows a rising price one line at a time. */
+  trailingUp: z.boolean({ error: 'trailingUp must be true or false' }).optional(),
+  /** The highest the window's top line may go when trailing up; needs trailingUp and lies above upper. */
+  trailingCap: decimal('trailingCap').optional(),
+  /** The grid waits until the price reaches this, then starts there (docs/grid-rules.md, "Trigger price"). */
+  trigger: decimal('trigger').optional(),
   start: z.boolean().default(true),
 });
 export type CreateGridInput = z.input<typeof CreateGridInput>;
@@ -93,6 +99,13 @@ export interface GridPreview {
   readonly buysBelow: number;
   /** Base bought at market at start for the cells above the price. */
   readonly baseToBuy: string;
+  readonly stopLoss: string | null;
+  readonly takeProfit: string | null;
+  readonly trailingUp: boolean;
+  /** The highest top line trailing up may reach; null: no limit (or no trailing). */
+  readonly trailingCap: string | null;
+  /** The price the grid waits for, and starts at (then `price` is this); null: it starts at the latest price. */
+  readonly trigger: string | null;
 }
 
 export interface GridServiceDeps {
@@ -176,6 +189,11 @@ export class GridService {
       profitPerGridMax: decText(Dec.max(...cycle).toDecimalPlaces(8, Dec.ROUND_DOWN)),
       buysBelow: plan.gapLine,
       baseToBuy: decText(q.times(g.grids - plan.gapLine)),
+      stopLoss: g.stopLoss ?? null,
+      takeProfit: g.takeProfit ?? null,
+      trailingUp: g.trailingUp ?? false,
+      trailingCap: g.trailingCap ?? null,
+      trigger: g.trigger ?? null,
     });
   }
 
@@ -206,12 +224,17 @@ export class GridService {
       instrument,
       stopLoss: g.stopLoss,
       takeProfit: g.takeProfit,
+      ...(g.trailingUp ? { trailingUp: true } : {}),
+      ...(g.trailingCap !== undefined ? { trailingCap: g.trailingCap } : {}),
+      ...(g.trigger !== undefined ? { trigger: g.trigger } : {}),
     };
+    // The engine's own checks (a cap without trailing up or not above upper, a trigger price of 0): one message each.
     const lines = planLines(params);
     if (!lines.ok) return err({ kind: 'invalid', message: lines.error.message });
-    const latest = await this.deps.prices.get(g.symbol);
-    if (!latest) return ok({ g, params, plan: null });
-    const plan = planGrid(params, toPriceUnits(latest.price));
+    // A grid with a trigger is planned at its trigger price, whatever the price is now.
+    const at = g.trigger ?? (await this.deps.prices.get(g.symbol))?.price;
+    if (at === undefined) return ok({ g, params, plan: null });
+    const plan = planGrid(params, toPriceUnits(at));
     if (!plan.ok) return err({ kind: 'invalid', message: plan.error.message });
     return ok({ g, params, plan: plan.value });
   }
@@ -294,6 +317,8 @@ export class GridService {
       lower: g.lower,
       upper: g.upper,
       grids: g.grids,
+      ...(g.trailingUp ? { trailingUp: true, trailingCap: g.trailingCap ?? null } : {}),
+      ...(g.trigger !== undefined ? { trigger: g.trigger } : {}),
     });
     if (g.start) {
       const started = await this.start(actor, id);

@@ -12,7 +12,8 @@ import { DAY_MS, dateArg, symbolArg } from './backtest-args.js';
 const USAGE = `usage: npm run cli -- <command>
   grid list                         every grid with its state and P/L
   grid show <id|name|symbol>        one grid
-  grid create <SYMBOL> <LOWER> <UPPER> <GRIDS> <INVESTMENT> [--geometric] [--stop-loss S] [--take-profit T] [--name N] [--no-start]
+  grid create <SYMBOL> <LOWER> <UPPER> <GRIDS> <INVESTMENT> [--geometric] [--stop-loss S] [--take-profit T]
+                [--trailing-up] [--trailing-cap P] [--trigger P] [--name N] [--no-start]
   grid start|pause|resume|stop <id|name|symbol>
   report daily [YYYY-MM-DD]         the daily report (today by default)
   risk status                       the kill switch and its last incident
@@ -178,6 +179,9 @@ async function run(cli: CliServices, argv: string[]): Promise<number> {
         const noStart = args.includes('--no-start');
         const stopLoss = flag(args, '--stop-loss');
         const takeProfit = flag(args, '--take-profit');
+        const trailingUp = args.includes('--trailing-up');
+        const trailingCap = flag(args, '--trailing-cap');
+        const trigger = flag(args, '--trigger');
         const name = flag(args, '--name');
         const [symbol, lower, upper, grids, investment] = args.filter((a) => !a.startsWith('--'));
         return print(
@@ -191,6 +195,9 @@ async function run(cli: CliServices, argv: string[]): Promise<number> {
             start: !noStart,
             ...(stopLoss ? { stopLoss } : {}),
             ...(takeProfit ? { takeProfit } : {}),
+            ...(trailingUp ? { trailingUp } : {}),
+            ...(trailingCap ? { trailingCap } : {}),
+            ...(trigger ? { trigger } : {}),
             ...(name ? { name } : {}),
           }),
         );

@@ -11,6 +11,7 @@ import { AlertPendingIndex1764500000000 } from './migrations/1764500000000-alert
 import { TradeOrderId1764600000000 } from './migrations/1764600000000-trade-order-id.js';
 import { HeldOrders1764650000000 } from './migrations/1764650000000-held-orders.js';
 import { InstallId1764700000000 } from './migrations/1764700000000-install-id.js';
+import { GridWaiting1764800000000 } from './migrations/1764800000000-grid-waiting.js';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   TradeOrderId1764600000000,
   HeldOrders1764650000000,
   InstallId1764700000000,
+  GridWaiting1764800000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -277,9 +277,19 @@ export class PgGridStore implements GridStore {
   async priceTriggers(symbol: string, price: string): Promise<{ triggered: string[]; held: boolean }> {
     // Whether the symbol has held orders rides along (a partial index of held orders alone): no round trip more per
     // price, and the held ones are read only when there are some.
+    // Beside the stops: a grid waiting for its trigger price (or paused before it) hears every price on the other side
+    // of the trigger from the last price it heard, or at it (the engine's test for reaching it reads only those sides,
+    // so a price on the same side would change nothing it decides); a trailing grid hears every price at or above the
+    // line where its next shift is due. Prices in the state are in price units (1e-8).
     const [found] = (await this.ds.query(
-      `SELECT ARRAY(SELECT id FROM grid WHERE symbol = $1 AND status IN ('running', 'paused')
-          AND ((stop_loss IS NOT NULL AND $2::numeric <= stop_loss) OR (take_profit IS NOT NULL AND $2::numeric >= take_profit))
+      `SELECT ARRAY(SELECT id FROM grid WHERE symbol = $1 AND status IN ('waiting', 'running', 'paused')
+          AND ((stop_loss IS NOT NULL AND $2::numeric <= stop_loss) OR (take_profit IS NOT NULL AND $2::numeric >= take_profit)
+            OR ((status = 'waiting' OR (status = 'paused' AND json_array_length(state->'cells') = 0))
+                AND state->'plan'->>'trigger' IS NOT NULL
+                AND sign($2::numeric * 100000000 - (state->'plan'->>'trigger')::numeric)
+                    IS DISTINCT FROM sign((state->>'lastPrice')::numeric - (state->'plan'->>'trigger')::numeric))
+            OR (status = 'running' AND state->'trail'->>'ended' = 'false'
+                AND $2::numeric * 100000000 >= (state->'trail'->>'next')::numeric))
           ORDER BY id) AS triggered,
          EXISTS (SELECT 1 FROM grid_order WHERE symbol = $1 AND status = 'held') AS held`,
       [symbol, price],

@@ -77,7 +77,7 @@ export class PgKillSwitchStore implements KillSwitchStore {
 
   async gridsToStop(): Promise<string[]> {
     const rows = (await this.ds.query(
-      `SELECT id FROM grid WHERE status IN ('running', 'paused', 'created')`,
+      `SELECT id FROM grid WHERE status IN ('running', 'waiting', 'paused', 'created')`,
     )) as { id: string }[];
     return rows.map((r) => r.id);
   }

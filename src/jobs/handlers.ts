@@ -52,8 +52,9 @@ export interface PriceHandlerDeps {
 /**
  * One price update: the paper exchange matches its book on it (its fills reach the grids through the exchange's
  * execution stream), the latest price and the 1-minute candle are kept, positions are marked, grids whose stop-loss or
- * take-profit the price reaches get a price event (other grids have nothing to do with a price), and orders of the
- * symbol held back by a rule that can clear are judged again.
+ * take-profit the price reaches, grids waiting for a trigger price it may reach and trailing grids whose next shift
+ * it may set off get a price event (other grids have nothing to do with a price), and orders of the symbol held back
+ * by a rule that can clear are judged again.
  */
 export function priceHandler(deps: PriceHandlerDeps) {
   return async (job: Job): Promise<void> => {

@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Backtests } from '../../src/app/backtest.js';
 import { Reports } from '../../src/app/reports.js';
@@ -11,7 +11,7 @@ import { PgAlertStore } from '../../src/db/alert-store.js';
 import { PgApiKeyChecks } from '../../src/db/api-key-store.js';
 import { PgAuditLog } from '../../src/db/audit-store.js';
 import { RedisConfirmations } from '../../src/db/confirmation-store.js';
-import { MIGRATIONS, openDatabase } from '../../src/db/data-source.js';
+import { openDatabase } from '../../src/db/data-source.js';
 import { TradeOrderId1764600000000 } from '../../src/db/migrations/1764600000000-trade-order-id.js';
 import { PgNotifyPrefs } from '../../src/db/notification-store.js';
 import { StoredCandles } from '../../src/db/ohlcv-store.js';
@@ -21,7 +21,7 @@ import { toPriceUnits } from '../../src/engine/money.js';
 import { GridEventPayload } from '../../src/jobs/payloads.js';
 import { movePrice, settle, startBtcGrid, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, HTTP_ENV, READONLY_TOKEN, startTestHttp, type TestHttp } from '../support/http.js';
-import { createTestDatabase, type TestDatabase, testPrefix } from '../support/services.js';
+import { createTestDatabase, databaseBefore, type TestDatabase, testPrefix } from '../support/services.js';
 
 /** RFC 4180, strictly: CRLF ends every record (the last too); a quoted field may hold commas, CR, LF and "" for ". */
 function parseCsv(text: string): string[][] {
@@ -365,16 +365,7 @@ describe('migration 1764600000000: trade.exchange_order_id', () => {
 
   it('backfills old trades from the execution, else from the order; null when neither knows', async () => {
     db = await createTestDatabase();
-    const mine = MIGRATIONS.indexOf(TradeOrderId1764600000000);
-    expect(mine).toBeGreaterThan(0);
-    const before = new DataSource({
-      type: 'postgres',
-      url: db.url,
-      migrations: MIGRATIONS.slice(0, mine),
-      logging: false,
-    });
-    await before.initialize();
-    await before.runMigrations({ transaction: 'each' });
+    const before = await databaseBefore(db.url, TradeOrderId1764600000000);
     await before.query(
       `INSERT INTO grid (id, name, symbol, lower, upper, grid_count, mode, investment, maker_fee, taker_fee, status,
                          source, state, quote_balance)

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
-import { openDatabase } from '../../src/db/data-source.js';
+import { DataSource } from 'typeorm';
+import { MIGRATIONS, openDatabase } from '../../src/db/data-source.js';
 
 export const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -40,4 +40,25 @@ export async function migratedDatabase(): Promise<{ db: TestDatabase; ds: DataSo
 /** A BullMQ prefix (and Redis key space) of its own. */
 export function testPrefix(): string {
   return `gridops_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A test database migrated up to, and not including, `migration`: the schema an older release left, for a test of
+ * what that migration does to its rows. Run the rest with `ds.runMigrations` on a data source with every migration.
+ */
+export async function databaseBefore(
+  url: string,
+  migration: (typeof MIGRATIONS)[number],
+): Promise<DataSource> {
+  const mine = MIGRATIONS.indexOf(migration);
+  if (mine <= 0) throw new Error(`${migration.name} is not a later migration of src/db/data-source.ts`);
+  const before = new DataSource({
+    type: 'postgres',
+    url,
+    migrations: MIGRATIONS.slice(0, mine),
+    logging: false,
+  });
+  await before.initialize();
+  await before.runMigrations({ transaction: 'each' });
+  return before;
 }

@@ -115,8 +115,9 @@ export interface GridStore {
   /** The quantity step a started grid trades in (from its plan), or null before it starts or for an unknown grid. */
   qtyStep(gridId: string): Promise<string | null>;
   /**
-   * What a price of `symbol` sets off: the grids (running or paused) whose stop-loss or take-profit it reaches, in id
-   * order, and whether the symbol has held orders to judge again. One round trip.
+   * What a price of `symbol` sets off: the grids (running or paused) whose stop-loss or take-profit it reaches, the
+   * grids waiting for a trigger price it may reach, and the trailing grids whose next shift it may set off, in id
+   * order; and whether the symbol has held orders to judge again. One round trip.
    */
   priceTriggers(symbol: string, price: string): Promise<{ triggered: string[]; held: boolean }>;
 }
