@@ -41,16 +41,17 @@ export async function applyGridsFile(
 }
 
 /**
- * The start-up listing, once the grids are set up: every grid that trades (running) with its investment, and what is
- * at stake in all per quote currency; then the grids that hold money but place no order until a human acts. One line
- * each, the first saying which money.
+ * The start-up listing, once the grids are set up: every grid that trades (running) or will start trading by itself
+ * (waiting for its trigger price) with its investment, and what is at stake in all per quote currency; then the grids
+ * that hold money but place no order until a human acts. One line each, the first saying which money.
  */
 export function tradingListing(
   grids: readonly GridSummary[],
   money: string,
   quoteOf: (symbol: string) => string | undefined,
 ): string[] {
-  const trading = grids.filter((g) => g.status === 'running');
+  // A waiting grid needs no human to start: its money is at stake as much as a running grid's.
+  const trading = grids.filter((g) => g.status === 'running' || g.status === 'waiting');
   const idle = grids.filter((g) => g.status === 'paused' || g.status === 'created');
   const totals = new Map<string, Dec>();
   for (const g of trading) {
@@ -65,7 +66,7 @@ export function tradingListing(
       : `${money}: no grid is trading`,
     ...trading.map(
       (g) =>
-        `${money}: grid ${g.id} ${g.name} ${g.symbol} running, ${g.grids} lines ${g.lower}-${g.upper}, ${amount(g)} invested`,
+        `${money}: grid ${g.id} ${g.name} ${g.symbol} ${g.status}, ${g.grids} lines ${g.lower}-${g.upper}, ${amount(g)} invested${g.status === 'waiting' ? ': starts trading by itself when the price reaches its trigger' : ''}`,
     ),
     ...idle.map(
       (g) =>

@@ -40,15 +40,18 @@ describe('the start-up listing', () => {
         { ...base, id: 'g4', name: 'sol', symbol: 'SOLUSDT', status: 'paused', investment: '700' },
         { ...base, id: 'g5', name: 'new', status: 'created', investment: '300' },
         { ...base, id: 'g6', name: 'old', status: 'stopped', investment: '9999' },
+        { ...base, id: 'g7', name: 'dip', status: 'waiting', investment: '500' },
       ],
       'REAL MONEY on api.bybit.com',
       quoteOf,
     );
     expect(lines).toEqual([
-      'REAL MONEY on api.bybit.com: 3 grids trading, 3000.5 USDT + 0.25 BTC at stake',
+      'REAL MONEY on api.bybit.com: 4 grids trading, 3500.5 USDT + 0.25 BTC at stake',
       'REAL MONEY on api.bybit.com: grid g1 btc BTCUSDT running, 20 lines 95000-105000, 2000 USDT invested',
       'REAL MONEY on api.bybit.com: grid g2 eth ETHUSDT running, 20 lines 95000-105000, 1000.5 USDT invested',
       'REAL MONEY on api.bybit.com: grid g3 ethbtc ETHBTC running, 20 lines 95000-105000, 0.25 BTC invested',
+      // Protects: a grid waiting for its trigger starts trading by itself, so its money is counted and named as at stake.
+      'REAL MONEY on api.bybit.com: grid g7 dip BTCUSDT waiting, 20 lines 95000-105000, 500 USDT invested: starts trading by itself when the price reaches its trigger',
       'REAL MONEY on api.bybit.com: grid g4 sol SOLUSDT paused, 700 USDT invested: no order until it is resumed',
       'REAL MONEY on api.bybit.com: grid g5 new BTCUSDT created, 300 USDT invested: no order until it is started',
     ]);
